@@ -1,0 +1,123 @@
+//! A pseud client: a ROUTER socket that connects to one server and addresses it by name.
+
+use std::ops::Deref;
+
+use crate::endpoint::{Options, Running, option_setters};
+use crate::engine::Route;
+use crate::error::Error;
+use crate::function::IntoFunction;
+use crate::registry::Registry;
+use crate::remote::Remote;
+use crate::security::ClientSecurity;
+use crate::socket;
+
+/// Configures a [`Client`]; finish with [`ClientBuilder::connect`].
+#[must_use]
+pub struct ClientBuilder {
+    server_name: String,
+    security: ClientSecurity,
+    opts: Options,
+}
+
+impl ClientBuilder {
+    /// The name (routing id) of the server to call; `"server"` unless set.
+    pub fn server_name(mut self, name: impl Into<String>) -> Self {
+        self.server_name = name.into();
+        self
+    }
+
+    /// The credentials to present (`noop` unless set).
+    pub fn security(mut self, security: ClientSecurity) -> Self {
+        self.security = security;
+        self
+    }
+
+    option_setters!();
+
+    /// Connects to `endpoint` and starts the client. Calls made before the
+    /// connection is up wait for it (within their timeout). Call inside a tokio runtime.
+    pub fn connect(self, endpoint: &str) -> Result<Client, Error> {
+        let raw = socket::router(&self.opts.socket_options())?;
+        raw.set_probe_router(true)
+            .map_err(Error::zmq("ZMQ_PROBE_ROUTER"))?;
+        raw.set_router_handover(true)
+            .map_err(Error::zmq("ZMQ_ROUTER_HANDOVER"))?;
+        self.security.apply(&raw)?;
+        let label = format!("client of {} at {endpoint}", self.server_name);
+        let registry = self.opts.registry.clone();
+        let running = Running::start(label, raw, self.opts, true, |raw| {
+            raw.connect(endpoint)
+                .map_err(Error::zmq(format!("connect {endpoint}")))
+        })?;
+        tracing::info!(server = %self.server_name, %endpoint, security = ?self.security, "client connecting");
+        let remote = Remote::new(
+            running.shared.clone(),
+            Route::Server(self.server_name.as_bytes().into()),
+        );
+        Ok(Client {
+            remote,
+            registry,
+            running,
+        })
+    }
+}
+
+/// A connected pseud client. It dereferences to the [`Remote`] of its server, so
+/// `client.call(..)` and `client.request(..)` call the server.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), pseud::Error> {
+/// let client = pseud::Client::builder().connect("tcp://127.0.0.1:5555")?;
+/// let sum: i64 = client.call("add", (2, 5)).await?;
+/// let pair: Vec<i64> = client.request("kw").arg(1).kwarg("b", 3).send().await?;
+/// # Ok(()) }
+/// ```
+pub struct Client {
+    remote: Remote,
+    registry: Registry,
+    running: Running,
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder {
+            server_name: "server".into(),
+            security: ClientSecurity::Noop,
+            opts: Options::default(),
+        }
+    }
+
+    /// The server, as a [`Remote`] (clone it to call from other tasks).
+    pub fn server(&self) -> &Remote {
+        &self.remote
+    }
+
+    /// The client's own registry: functions the server may call on this client.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Registers a function the server may call on this client.
+    pub fn register<M>(&self, name: impl Into<String>, function: impl IntoFunction<M>) -> Result<(), Error> {
+        self.registry.register(name, function)
+    }
+
+    /// Stops gracefully (see [`crate::Server::stop`]).
+    pub async fn stop(&self) {
+        self.running.stop().await;
+    }
+}
+
+impl Deref for Client {
+    type Target = Remote;
+    fn deref(&self) -> &Remote {
+        &self.remote
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("server", &self.remote).finish()
+    }
+}

@@ -1,0 +1,50 @@
+//! What a handler knows about its call: who is calling, and how to call them back.
+
+use std::sync::Arc;
+
+use crate::engine::{Route, Shared};
+use crate::remote::Remote;
+
+/// The call a handler is serving. Take it as a handler's first parameter.
+#[derive(Clone)]
+pub struct Context {
+    shared: Arc<Shared>,
+    user_id: Vec<u8>,
+    routing_id: Arc<[u8]>,
+}
+
+impl Context {
+    pub(crate) fn new(shared: Arc<Shared>, user_id: Vec<u8>, routing_id: Arc<[u8]>) -> Self {
+        Context {
+            shared,
+            user_id,
+            routing_id,
+        }
+    }
+
+    /// The caller's user id, as the security mechanism established it
+    /// (ZeroMQ `User-Id`; empty under `noop`).
+    pub fn user_id(&self) -> &[u8] {
+        &self.user_id
+    }
+
+    /// The caller's routing id on this socket.
+    pub fn routing_id(&self) -> &[u8] {
+        &self.routing_id
+    }
+
+    /// A handle to call functions on the caller, over the connection this call came
+    /// in on. Works under every security mode, `noop` included.
+    pub fn caller(&self) -> Remote {
+        Remote::new(self.shared.clone(), Route::RoutingId(self.routing_id.clone()))
+    }
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("user_id", &String::from_utf8_lossy(&self.user_id))
+            .field("routing_id", &crate::protocol::hex(&self.routing_id))
+            .finish()
+    }
+}

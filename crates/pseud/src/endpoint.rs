@@ -1,0 +1,187 @@
+//! Settings shared by servers and clients, and starting their socket task.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::engine::{Command, DomainPredicate, Engine, Shared};
+use crate::error::Error;
+use crate::registry::Registry;
+use crate::socket::{Monitor, Socket, SocketOptions};
+
+/// The default timeout of every call.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default limit on a received message (all frames together).
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
+
+/// Settings common to [`crate::Server`] and [`crate::Client`].
+#[derive(Clone)]
+pub(crate) struct Options {
+    pub timeout: Duration,
+    pub max_message_size: usize,
+    pub heartbeat_interval: Duration,
+    pub heartbeat_timeout: Duration,
+    pub stop_grace: Duration,
+    pub registry: Registry,
+    pub use_global: bool,
+    pub domains: HashMap<String, DomainPredicate>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            timeout: DEFAULT_TIMEOUT,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            heartbeat_interval: Duration::from_secs(1),
+            heartbeat_timeout: Duration::from_secs(5),
+            stop_grace: Duration::from_secs(10),
+            registry: Registry::new(),
+            use_global: true,
+            domains: HashMap::new(),
+        }
+    }
+}
+
+impl Options {
+    pub(crate) fn socket_options(&self) -> SocketOptions {
+        let ms = |d: Duration| i32::try_from(d.as_millis()).unwrap_or(i32::MAX);
+        SocketOptions {
+            heartbeat_ivl_ms: ms(self.heartbeat_interval),
+            heartbeat_timeout_ms: ms(self.heartbeat_timeout),
+            // libzmq drops the connection past this; below it, oversized messages
+            // get a proper ERROR reply from the socket task.
+            hard_max_message: i64::try_from(self.max_message_size.saturating_mul(2))
+                .unwrap_or(i64::MAX),
+        }
+    }
+}
+
+/// Setters shared by the server and client builders.
+macro_rules! option_setters {
+    () => {
+        /// The default timeout of calls made from this endpoint (5 s unless set).
+        pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.opts.timeout = timeout;
+            self
+        }
+
+        /// The largest message accepted, all frames together (16 MiB unless set).
+        /// A larger WORK gets an ERROR reply; one over twice the limit makes libzmq
+        /// drop the connection.
+        pub fn max_message_size(mut self, bytes: usize) -> Self {
+            self.opts.max_message_size = bytes;
+            self
+        }
+
+        /// ZMTP heartbeats: a PING every `interval`; a connection silent for
+        /// `timeout` is dropped, which fails its calls with `Disconnected`.
+        pub fn heartbeat(mut self, interval: std::time::Duration, timeout: std::time::Duration) -> Self {
+            self.opts.heartbeat_interval = interval;
+            self.opts.heartbeat_timeout = timeout;
+            self
+        }
+
+        /// How long `stop()` waits for running handlers (10 s unless set).
+        pub fn stop_grace(mut self, grace: std::time::Duration) -> Self {
+            self.opts.stop_grace = grace;
+            self
+        }
+
+        /// Serves from this registry (shared with whoever else holds it).
+        pub fn registry(mut self, registry: $crate::Registry) -> Self {
+            self.opts.registry = registry;
+            self
+        }
+
+        /// Does not fall back to the process-wide registry.
+        pub fn without_global_registry(mut self) -> Self {
+            self.opts.use_global = false;
+            self
+        }
+
+        /// Admits callers to `domain` when `predicate(user_id)` is true. Functions
+        /// registered in that domain serve those callers before default ones.
+        pub fn domain(
+            mut self,
+            domain: impl Into<String>,
+            predicate: impl Fn(&[u8]) -> bool + Send + Sync + 'static,
+        ) -> Self {
+            self.opts.domains.insert(domain.into(), std::sync::Arc::new(predicate));
+            self
+        }
+    };
+}
+pub(crate) use option_setters;
+
+/// A running socket task and the way to stop it.
+pub(crate) struct Running {
+    pub shared: Arc<Shared>,
+    stopped: Mutex<bool>,
+}
+
+impl Running {
+    /// Starts the socket task for a configured socket.
+    /// `connect` runs once the monitor is attached, so no connection event is missed.
+    pub(crate) fn start(
+        label: String,
+        raw: zmq::Socket,
+        opts: Options,
+        is_client: bool,
+        connect: impl FnOnce(&zmq::Socket) -> Result<(), Error>,
+    ) -> Result<Self, Error> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::Register(
+                "servers and clients must be started inside a tokio runtime".into(),
+            ));
+        }
+        let mut socket = Socket::new(raw)?;
+        let monitor = Monitor::attach(&mut socket)?;
+        connect(socket.raw())?;
+        let (cmd, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            label,
+            cmd,
+            pending: Mutex::new(HashMap::new()),
+            registry: opts.registry,
+            use_global: opts.use_global,
+            domains: RwLock::new(opts.domains),
+            timeout: opts.timeout,
+            max_message_size: opts.max_message_size,
+            stop_grace: opts.stop_grace,
+        });
+        let engine = Engine::new(shared.clone(), socket, Some(monitor), rx, is_client);
+        tokio::spawn(engine.run());
+        Ok(Running {
+            shared,
+            stopped: Mutex::new(false),
+        })
+    }
+
+    /// Stops gracefully: running handlers finish and their replies are sent;
+    /// calls still waiting fail with [`Error::Closed`]. Idempotent.
+    pub(crate) async fn stop(&self) {
+        {
+            let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+            if *stopped {
+                return;
+            }
+            *stopped = true;
+        }
+        let (done, wait) = oneshot::channel();
+        if self.shared.cmd.send(Command::Stop(done)).is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let stopped = *self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        if !stopped {
+            let (done, _) = oneshot::channel();
+            let _ = self.shared.cmd.send(Command::Stop(done));
+        }
+    }
+}

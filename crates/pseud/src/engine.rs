@@ -1,0 +1,699 @@
+//! The socket task shared by servers and clients: it owns the ROUTER socket,
+//! receives and classifies messages, runs handlers, routes replies to waiting
+//! calls, and sends what callers and handlers queue.
+//!
+//! Sync handlers and the first poll of async handlers run inline on this task
+//! (no task spawn on the fast path); an async handler that is not finished after
+//! its first poll continues on its own tokio task, so slow handlers never delay
+//! others.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use crate::context::Context;
+use crate::error::{Error, Fault, PROTOCOL_ERROR, SERVICE_NOT_FOUND};
+use crate::handler::Invoke;
+use crate::protocol::{Inbound, MessageId, MessageType, classify, hex};
+use crate::registry::Registry;
+use crate::socket::{Event, Monitor, Sent, Socket, changed};
+use crate::value::{Value, decode_work, write_value};
+
+/// A predicate deciding whether a caller (by user id) is admitted to a domain.
+pub type DomainPredicate = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
+/// Where an outgoing message goes.
+#[derive(Clone, Debug)]
+pub(crate) enum Route {
+    /// A client's server, addressed by its name; waits for the connection.
+    Server(Arc<[u8]>),
+    /// A connected peer by routing id; fails at once if it is gone.
+    RoutingId(Arc<[u8]>),
+    /// A connected peer by its authenticated user id.
+    UserId(Arc<[u8]>),
+}
+
+impl Route {
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Route::Server(n) => format!("server {:?}", String::from_utf8_lossy(n)),
+            Route::RoutingId(r) => format!("routing id {}", hex(r)),
+            Route::UserId(u) => format!("user {:?}", String::from_utf8_lossy(u)),
+        }
+    }
+}
+
+/// A raw reply to one of our calls.
+pub(crate) struct RawReply {
+    pub kind: MessageType,
+    pub body: zmq::Message,
+}
+
+pub(crate) type ReplySender = oneshot::Sender<Result<RawReply, Error>>;
+
+/// A call waiting for its reply.
+pub(crate) struct Pending {
+    pub tx: ReplySender,
+    /// The routing id it was sent to (set by the socket task), for disconnect sweeps.
+    pub routing_id: Option<Arc<[u8]>>,
+    pub peer: String,
+}
+
+/// A message queued for sending.
+pub(crate) struct Outgoing {
+    pub route: Route,
+    pub id: Vec<u8>,
+    pub kind: MessageType,
+    pub body: Vec<u8>,
+    /// Set for our own calls: their pending entry fails if the send fails.
+    pub call: Option<MessageId>,
+    /// Set for replies of handlers that ran on their own task.
+    pub handler_done: bool,
+}
+
+pub(crate) enum Command {
+    Send(Outgoing),
+    Stop(oneshot::Sender<()>),
+}
+
+/// State shared between the socket task and the handles (server, client, remotes).
+pub(crate) struct Shared {
+    pub label: String,
+    pub cmd: mpsc::UnboundedSender<Command>,
+    pub pending: Mutex<HashMap<MessageId, Pending>>,
+    pub registry: Registry,
+    pub use_global: bool,
+    pub domains: RwLock<HashMap<String, DomainPredicate>>,
+    pub timeout: Duration,
+    pub max_message_size: usize,
+    pub stop_grace: Duration,
+}
+
+impl Shared {
+    pub(crate) fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashMap<MessageId, Pending>> {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lookup(&self, name: &str, user_id: &[u8]) -> Option<Arc<crate::Function>> {
+        let admits = |domain: &str| {
+            let domains = self.domains.read().unwrap_or_else(|p| p.into_inner());
+            domains.get(domain).is_some_and(|pred| pred(user_id))
+        };
+        self.registry.lookup(name, admits).or_else(|| {
+            if self.use_global {
+                Registry::global().lookup(name, admits)
+            } else {
+                None
+            }
+        })
+    }
+
+    fn fail(&self, id: &MessageId, err: Error) {
+        if let Some(p) = self.lock_pending().remove(id) {
+            let _ = p.tx.send(Err(err));
+        }
+    }
+}
+
+/// The socket task.
+pub(crate) struct Engine {
+    shared: Arc<Shared>,
+    socket: Socket,
+    monitor: Option<Monitor>,
+    rx: mpsc::UnboundedReceiver<Command>,
+    /// Messages libzmq would not take yet (high-water mark).
+    backlog: VecDeque<Outgoing>,
+    /// Calls to our server sent before the connection was up.
+    parked: Vec<Outgoing>,
+    /// When to retry the parked calls: libzmq reports a handshake a moment before
+    /// the ROUTER socket can route to the new peer, so retries back off briefly.
+    retry_at: Option<Instant>,
+    retry_delay: Duration,
+    /// user id → routing id, learnt from every received message.
+    routes: HashMap<Vec<u8>, Arc<[u8]>>,
+    /// Handlers running on their own task.
+    in_flight: usize,
+    stopping: Option<(oneshot::Sender<()>, Instant)>,
+    /// A second disconnect sweep, for pipes libzmq had not torn down at the first.
+    sweep_at: Option<Instant>,
+    is_client: bool,
+}
+
+const RECV_BATCH: usize = 256;
+const MIN_RETRY: Duration = Duration::from_micros(500);
+const MAX_RETRY: Duration = Duration::from_millis(100);
+
+impl Engine {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        socket: Socket,
+        monitor: Option<Monitor>,
+        rx: mpsc::UnboundedReceiver<Command>,
+        is_client: bool,
+    ) -> Self {
+        Engine {
+            shared,
+            socket,
+            monitor,
+            rx,
+            backlog: VecDeque::new(),
+            parked: Vec::new(),
+            retry_at: None,
+            retry_delay: MIN_RETRY,
+            routes: HashMap::new(),
+            in_flight: 0,
+            stopping: None,
+            sweep_at: None,
+            is_client,
+        }
+    }
+
+    /// Runs until stopped (or until every handle is gone).
+    pub(crate) async fn run(self) {
+        use tracing::Instrument;
+        let span = tracing::debug_span!("pseud", endpoint = %self.shared.label);
+        self.run_inner().instrument(span).await
+    }
+
+    async fn run_inner(mut self) {
+        tracing::debug!("socket task started");
+        let mut channel_open = true;
+        loop {
+            let mut busy = self.drain_monitor();
+            busy |= self.drain_incoming();
+            busy |= self.flush_backlog();
+            if self.backlog.is_empty() {
+                loop {
+                    match self.rx.try_recv() {
+                        Ok(cmd) => {
+                            busy = true;
+                            self.execute(cmd);
+                            if !self.backlog.is_empty() {
+                                break;
+                            }
+                        }
+                        Err(mpsc::error::TryRecvError::Empty) => break,
+                        Err(mpsc::error::TryRecvError::Disconnected) => {
+                            channel_open = false;
+                            break;
+                        }
+                    }
+                }
+            }
+            if self.finished(channel_open) {
+                break;
+            }
+            if busy {
+                // Sending may consume libzmq's read signal: receive again before waiting.
+                continue;
+            }
+            let stop_deadline = self.stopping.as_ref().map(|(_, d)| *d);
+            tracing::trace!("idle");
+            let socket_ready = self.socket.readiness();
+            let monitor_ready = self.monitor.as_ref().map(Monitor::readiness);
+            tokio::select! {
+                biased;
+                cmd = self.rx.recv(), if self.backlog.is_empty() && channel_open => match cmd {
+                    Some(cmd) => self.execute(cmd),
+                    None => channel_open = false,
+                },
+                _ = changed(socket_ready) => { tracing::trace!("socket fd woke"); }
+                _ = async { if let Some(m) = monitor_ready { changed(m).await } else { std::future::pending().await } } => {}
+                _ = sleep_until(self.retry_at) => {
+                    self.retry_at = None;
+                    self.retry_delay = (self.retry_delay * 2).min(MAX_RETRY);
+                    self.retry_parked();
+                }
+                _ = sleep_until(self.sweep_at) => {
+                    self.sweep_at = None;
+                    self.sweep_disconnected();
+                }
+                _ = sleep_until(stop_deadline) => {
+                    tracing::warn!(in_flight = self.in_flight, "stop grace period over; abandoning running handlers");
+                    self.in_flight = 0;
+                }
+            }
+        }
+        self.close();
+    }
+
+    fn finished(&mut self, channel_open: bool) -> bool {
+        let stopping = self.stopping.is_some();
+        if !stopping && channel_open {
+            return false;
+        }
+        // Stop once every handler has answered and every answer is with libzmq.
+        self.in_flight == 0 && self.backlog.is_empty()
+    }
+
+    fn close(mut self) {
+        let pending: Vec<Pending> = self.shared.lock_pending().drain().map(|(_, p)| p).collect();
+        for p in pending {
+            let _ = p.tx.send(Err(Error::Closed));
+        }
+        if let Some((done, _)) = self.stopping.take() {
+            let _ = done.send(());
+        }
+        tracing::debug!("socket task stopped");
+    }
+
+    fn execute(&mut self, cmd: Command) {
+        match cmd {
+            Command::Send(out) => {
+                if out.handler_done {
+                    self.in_flight = self.in_flight.saturating_sub(1);
+                }
+                self.send(out);
+            }
+            Command::Stop(done) => {
+                tracing::info!(in_flight = self.in_flight, "stopping");
+                let deadline = Instant::now() + self.shared.stop_grace;
+                self.stopping = Some((done, deadline));
+            }
+        }
+    }
+
+    // ---- sending ---------------------------------------------------------
+
+    fn send(&mut self, out: Outgoing) {
+        if !self.backlog.is_empty() {
+            self.backlog.push_back(out);
+            return;
+        }
+        if let Some(out) = self.try_send(out) {
+            self.backlog.push_back(out);
+        }
+    }
+
+    /// Sends one message; gives it back if libzmq would block.
+    fn try_send(&mut self, out: Outgoing) -> Option<Outgoing> {
+        let routing_id = match &out.route {
+            Route::Server(name) | Route::RoutingId(name) => name.clone(),
+            Route::UserId(user) => match self.routes.get(&user[..]) {
+                Some(r) => r.clone(),
+                None => {
+                    self.unreachable(out);
+                    return None;
+                }
+            },
+        };
+        if let Some(id) = out.call
+            && !matches!(out.route, Route::Server(_))
+        {
+            match self.shared.lock_pending().get_mut(&id) {
+                Some(p) => p.routing_id = Some(routing_id.clone()),
+                // The caller gave up (timeout or drop) before we sent it.
+                None => return None,
+            }
+        }
+        match self
+            .socket
+            .try_send(&routing_id, &out.id, out.kind.byte(), &out.body)
+        {
+            Ok(Sent::Ok) => None,
+            Ok(Sent::WouldBlock) => Some(out),
+            Ok(Sent::Unreachable) => {
+                self.unreachable(out);
+                None
+            }
+            Err(e) => {
+                tracing::error!(error = %e, peer = %out.route.describe(), "send failed");
+                if let Some(id) = out.call {
+                    self.shared.fail(
+                        &id,
+                        Error::Zmq {
+                            op: "send".into(),
+                            source: e,
+                        },
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    fn unreachable(&mut self, out: Outgoing) {
+        if let Route::Server(_) = out.route
+            && out.call.is_some()
+            && self.stopping.is_none()
+        {
+            // Not connected yet: hold our call until the handshake completes.
+            self.parked.push(out);
+            self.purge_parked();
+            if self.retry_at.is_none() {
+                self.retry_at = Some(Instant::now() + self.retry_delay);
+            }
+            return;
+        }
+        let peer = out.route.describe();
+        match out.call {
+            Some(id) => self.shared.fail(&id, Error::Unreachable { peer }),
+            None => tracing::warn!(peer = %peer, kind = ?out.kind, "peer gone; message dropped"),
+        }
+    }
+
+    fn retry_parked(&mut self) {
+        for out in std::mem::take(&mut self.parked) {
+            self.send(out);
+        }
+    }
+
+    fn purge_parked(&mut self) {
+        let pending = self.shared.lock_pending();
+        self.parked
+            .retain(|o| o.call.is_some_and(|id| pending.contains_key(&id)));
+    }
+
+    fn flush_backlog(&mut self) -> bool {
+        if self.backlog.is_empty() || !self.socket.writable() {
+            return false;
+        }
+        let mut progressed = false;
+        while let Some(out) = self.backlog.pop_front() {
+            if let Some(out) = self.try_send(out) {
+                self.backlog.push_front(out);
+                break;
+            }
+            progressed = true;
+        }
+        progressed
+    }
+
+    fn reply(&mut self, routing_id: Arc<[u8]>, id: &[u8], result: Result<Vec<u8>, Fault>) {
+        let (kind, body) = match result {
+            Ok(body) => (MessageType::Ok, body),
+            Err(fault) => (MessageType::Error, error_body(&fault)),
+        };
+        self.send(Outgoing {
+            route: Route::RoutingId(routing_id),
+            id: id.to_vec(),
+            kind,
+            body,
+            call: None,
+            handler_done: false,
+        });
+    }
+
+    // ---- receiving -------------------------------------------------------
+
+    fn drain_incoming(&mut self) -> bool {
+        for n in 0..RECV_BATCH {
+            match self.socket.try_recv() {
+                Ok(Some(frames)) => self.on_message(frames),
+                Ok(None) => return n > 0,
+                Err(e) => {
+                    tracing::error!(error = %e, "receive failed");
+                    return n > 0;
+                }
+            }
+        }
+        true
+    }
+
+    fn on_message(&mut self, mut frames: Vec<zmq::Message>) {
+        let user_id: Vec<u8> = frames
+            .last_mut()
+            .and_then(|f| f.gets("User-Id").map(|s| s.as_bytes().to_vec()))
+            .unwrap_or_default();
+        let routing_id: Arc<[u8]> = Arc::from(&frames[0][..]);
+        self.learn_route(&user_id, &routing_id);
+        let size: usize = frames.iter().map(|f| f.len()).sum();
+        match classify(&frames) {
+            Inbound::Probe => {
+                tracing::debug!(user = %String::from_utf8_lossy(&user_id), routing_id = %hex(&routing_id), "peer connected");
+            }
+            Inbound::Malformed { reason, answer_id } => {
+                tracing::warn!(%reason, routing_id = %hex(&routing_id), "malformed message");
+                if let Some(id) = answer_id {
+                    let id = id.to_vec();
+                    self.reply(
+                        routing_id,
+                        &id,
+                        Err(Fault::new(PROTOCOL_ERROR, reason.to_string())),
+                    );
+                }
+            }
+            Inbound::Message { id, kind, body: _ } => {
+                if size > self.shared.max_message_size {
+                    let err = Error::TooLarge {
+                        size,
+                        limit: self.shared.max_message_size,
+                    };
+                    tracing::warn!(%err, ?kind, "oversized message refused");
+                    match kind {
+                        MessageType::Work => {
+                            let id = id.to_vec();
+                            let fault = Fault::new("MessageTooLarge", err.to_string());
+                            self.reply(routing_id, &id, Err(fault));
+                        }
+                        k if k.is_reply() => {
+                            if let Some(id) = MessageId::from_frame(id) {
+                                self.shared.fail(&id, err);
+                            }
+                        }
+                        _ => {}
+                    }
+                    return;
+                }
+                let id = id.to_vec();
+                match kind {
+                    MessageType::Work => {
+                        let body_frame = frames.pop();
+                        let body = body_frame.as_deref().unwrap_or(&[]);
+                        self.on_work(routing_id, user_id, &id, body);
+                    }
+                    MessageType::Ok | MessageType::Error | MessageType::Unauthorized => {
+                        let body = frames.pop().unwrap_or_else(zmq::Message::new);
+                        self.on_reply(&id, kind, body);
+                    }
+                    MessageType::Heartbeat => {
+                        tracing::trace!(routing_id = %hex(&routing_id), "heartbeat");
+                    }
+                    MessageType::Hello => {
+                        tracing::info!(routing_id = %hex(&routing_id), "HELLO refused: this endpoint authenticates through ZeroMQ security");
+                        self.send(Outgoing {
+                            route: Route::RoutingId(routing_id),
+                            id,
+                            kind: MessageType::Unauthorized,
+                            body: b"Authentication not supported".to_vec(),
+                            call: None,
+                            handler_done: false,
+                        });
+                    }
+                    MessageType::Authenticated => {
+                        tracing::debug!("stray AUTHENTICATED dropped");
+                    }
+                }
+            }
+        }
+    }
+
+    fn learn_route(&mut self, user_id: &[u8], routing_id: &Arc<[u8]>) {
+        if self.is_client {
+            return;
+        }
+        match self.routes.get(user_id) {
+            Some(known) if known == routing_id => {}
+            _ => {
+                self.routes.insert(user_id.to_vec(), routing_id.clone());
+            }
+        }
+    }
+
+    fn on_reply(&mut self, id: &[u8], kind: MessageType, body: zmq::Message) {
+        let pending = MessageId::from_frame(id).and_then(|id| self.shared.lock_pending().remove(&id));
+        match pending {
+            Some(p) => {
+                let _ = p.tx.send(Ok(RawReply { kind, body }));
+            }
+            None => tracing::debug!(id = %hex(id), ?kind, "reply for no waiting call (late or stray); dropped"),
+        }
+    }
+
+    fn on_work(&mut self, routing_id: Arc<[u8]>, user_id: Vec<u8>, id: &[u8], body: &[u8]) {
+        if self.stopping.is_some() {
+            let fault = Fault::new("ServiceUnavailableError", "the server is stopping");
+            self.reply(routing_id, id, Err(fault));
+            return;
+        }
+        let work = match decode_work(body) {
+            Ok(w) => w,
+            Err(fault) => {
+                tracing::warn!(%fault, "undecodable WORK");
+                self.reply(routing_id, id, Err(fault));
+                return;
+            }
+        };
+        let Some(function) = self.shared.lookup(&work.name, &user_id) else {
+            tracing::debug!(name = %work.name, "no such function");
+            let fault = Fault::new(SERVICE_NOT_FOUND, work.name);
+            self.reply(routing_id, id, Err(fault));
+            return;
+        };
+        tracing::trace!(name = %work.name, "call");
+        let ctx = Context::new(self.shared.clone(), user_id, routing_id.clone());
+        let name = work.name;
+        let invoked =
+            std::panic::catch_unwind(AssertUnwindSafe(|| function.invoke(&name, ctx, work.args)));
+        let mut future = match invoked {
+            Ok(Ok(Invoke::Ready(result))) => return self.reply(routing_id, id, result),
+            Ok(Err(fault)) => return self.reply(routing_id, id, Err(fault)),
+            Err(panic) => return self.reply(routing_id, id, Err(panic_fault(&name, panic))),
+            Ok(Ok(Invoke::Pending(future))) => AssertUnwindSafe(future).catch_unwind(),
+        };
+        // Poll once inline: a future that completes at once needs no task.
+        match (&mut future).now_or_never() {
+            Some(result) => {
+                let result = result.unwrap_or_else(|p| Err(panic_fault(&name, p)));
+                self.reply(routing_id, id, result)
+            }
+            None => {
+                self.in_flight += 1;
+                let cmd = self.shared.cmd.clone();
+                let id = id.to_vec();
+                tokio::spawn(async move {
+                    let result = future.await.unwrap_or_else(|p| Err(panic_fault(&name, p)));
+                    let (kind, body) = match result {
+                        Ok(body) => (MessageType::Ok, body),
+                        Err(fault) => (MessageType::Error, error_body(&fault)),
+                    };
+                    let _ = cmd.send(Command::Send(Outgoing {
+                        route: Route::RoutingId(routing_id),
+                        id,
+                        kind,
+                        body,
+                        call: None,
+                        handler_done: true,
+                    }));
+                });
+            }
+        }
+    }
+
+    // ---- connection events ------------------------------------------------
+
+    fn drain_monitor(&mut self) -> bool {
+        let mut any = false;
+        while let Some((event, endpoint)) = self.monitor.as_ref().and_then(|m| m.try_next()) {
+            any = true;
+            self.on_event(event, &endpoint);
+        }
+        any
+    }
+
+    fn on_event(&mut self, event: Event, endpoint: &str) {
+        match event {
+            Event::Connected => {
+                tracing::debug!(%endpoint, "handshake succeeded");
+                if self.is_client {
+                    self.retry_delay = MIN_RETRY;
+                    self.retry_parked();
+                }
+            }
+            Event::Disconnected => {
+                tracing::info!(%endpoint, "connection lost");
+                if self.is_client {
+                    self.fail_all(|peer| Error::Disconnected { peer });
+                } else {
+                    self.sweep_disconnected();
+                    self.sweep_at = Some(Instant::now() + Duration::from_millis(50));
+                }
+            }
+            Event::AuthFailed(status) => {
+                if self.is_client {
+                    tracing::warn!(%endpoint, status, "the server refused our credentials");
+                    let parked = std::mem::take(&mut self.parked);
+                    for out in parked {
+                        if let Some(id) = out.call {
+                            self.shared.fail(
+                                &id,
+                                Error::Unauthorized(format!(
+                                    "the server at {endpoint} refused our credentials (ZAP status {status})"
+                                )),
+                            );
+                        }
+                    }
+                } else {
+                    tracing::warn!(%endpoint, status, "a peer failed authentication");
+                }
+            }
+            Event::HandshakeFailed => tracing::warn!(%endpoint, "handshake failed"),
+            Event::Other => {}
+        }
+    }
+
+    fn fail_all(&mut self, err: impl Fn(String) -> Error) {
+        let pending: Vec<Pending> = self.shared.lock_pending().drain().map(|(_, p)| p).collect();
+        for p in pending {
+            let _ = p.tx.send(Err(err(p.peer)));
+        }
+    }
+
+    /// Finds peers with calls in flight that are gone, and fails those calls.
+    fn sweep_disconnected(&mut self) {
+        let peers: HashSet<Arc<[u8]>> = self
+            .shared
+            .lock_pending()
+            .values()
+            .filter_map(|p| p.routing_id.clone())
+            .collect();
+        for rid in peers {
+            // A HEARTBEAT is ignored by every pseud peer; its send tells if the peer is there.
+            if let Ok(Sent::Unreachable) =
+                self.socket
+                    .try_send(&rid, b"", MessageType::Heartbeat.byte(), b"")
+            {
+                self.routes.retain(|_, r| *r != rid);
+                let gone: Vec<Pending> = {
+                    let mut pending = self.shared.lock_pending();
+                    let ids: Vec<MessageId> = pending
+                        .iter()
+                        .filter(|(_, p)| p.routing_id.as_ref() == Some(&rid))
+                        .map(|(id, _)| *id)
+                        .collect();
+                    ids.iter().filter_map(|id| pending.remove(id)).collect()
+                };
+                for p in gone {
+                    let _ = p.tx.send(Err(Error::Disconnected { peer: p.peer }));
+                }
+            }
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// msgpack `[class, message, traceback]`.
+pub(crate) fn error_body(fault: &Fault) -> Vec<u8> {
+    let mut body = Vec::new();
+    write_value(
+        &mut body,
+        &Value::Array(vec![
+            Value::from(fault.class.as_str()),
+            Value::from(fault.message.as_str()),
+            Value::from(fault.traceback.as_str()),
+        ]),
+    );
+    body
+}
+
+fn panic_fault(name: &str, panic: Box<dyn std::any::Any + Send>) -> Fault {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a non-string panic payload".into());
+    tracing::error!(name, panic = %what, "handler panicked");
+    Fault::new("PanicError", format!("{name}() panicked: {what}"))
+        .with_traceback(format!("Rust panic in handler {name}: {what}\n"))
+}

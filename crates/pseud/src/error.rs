@@ -1,0 +1,241 @@
+//! Errors seen by callers ([`Error`], [`RemoteError`]) and raised by handlers ([`Fault`]).
+
+use std::fmt;
+use std::time::Duration;
+
+/// The error class pseud uses for a name that no registration serves.
+pub const SERVICE_NOT_FOUND: &str = "ServiceNotFoundError";
+/// The error class for arguments that do not fit a function (Python raises `TypeError`).
+pub const TYPE_ERROR: &str = "TypeError";
+/// The error class for a message that breaks the pseud v1 frame or body rules.
+pub const PROTOCOL_ERROR: &str = "ProtocolError";
+
+/// Everything that can go wrong with a call or an endpoint.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The remote function raised an error; its class, message and traceback came back.
+    #[error(transparent)]
+    Remote(#[from] RemoteError),
+    /// No reply came within the call's timeout.
+    #[error("call {name:?} timed out after {timeout:?}")]
+    Timeout {
+        /// The called name.
+        name: String,
+        /// The timeout that ran out.
+        timeout: Duration,
+    },
+    /// The peer is not connected (unknown routing id or user id).
+    #[error("peer {peer} is not connected")]
+    Unreachable {
+        /// The peer, as it was addressed.
+        peer: String,
+    },
+    /// The connection to the peer was lost while the call was in flight.
+    #[error("connection to {peer} lost while the call was in flight")]
+    Disconnected {
+        /// The peer, as it was addressed.
+        peer: String,
+    },
+    /// The peer refused our credentials, or refused the call.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// A value could not be encoded to msgpack.
+    #[error("cannot encode {what}: {reason}")]
+    Encode {
+        /// What was being encoded.
+        what: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// A reply could not be decoded into the requested type.
+    #[error("cannot decode the reply of {name:?}: {reason}")]
+    Decode {
+        /// The called name.
+        name: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// A message exceeds the configured size limit.
+    #[error("message of {size} bytes exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// The message size.
+        size: usize,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// The server or client was stopped.
+    #[error("the endpoint is stopped")]
+    Closed,
+    /// A function name could not be registered.
+    #[error("cannot register: {0}")]
+    Register(String),
+    /// libzmq refused an operation.
+    #[error("zeromq {op}: {source}")]
+    Zmq {
+        /// The operation (bind, connect, socket option …).
+        op: String,
+        /// libzmq's error.
+        source: zmq::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn zmq(op: impl Into<String>) -> impl FnOnce(zmq::Error) -> Error {
+        let op = op.into();
+        move |source| Error::Zmq { op, source }
+    }
+
+    /// The remote error, if the peer answered with one.
+    pub fn remote(&self) -> Option<&RemoteError> {
+        match self {
+            Error::Remote(r) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+/// An ERROR reply: the exception class name, its message and the traceback text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{class}: {message}")]
+pub struct RemoteError {
+    /// The exception class name, e.g. `ValueError` or `ServiceNotFoundError`.
+    pub class: String,
+    /// The exception message.
+    pub message: String,
+    /// The remote traceback text (may be empty).
+    pub traceback: String,
+}
+
+impl RemoteError {
+    /// Whether the remote had no function of the called name.
+    pub fn is_service_not_found(&self) -> bool {
+        self.class == SERVICE_NOT_FOUND
+    }
+
+    /// Whether the remote rejected the arguments.
+    pub fn is_type_error(&self) -> bool {
+        self.class == TYPE_ERROR
+    }
+}
+
+/// The error a handler raises; it travels to the caller as an ERROR reply.
+///
+/// Any `std::error::Error` converts into a `Fault` (so `?` works in handlers); its class
+/// is the error's type name. Use [`Fault::new`] to choose the class, for example
+/// `Fault::new("ValueError", "boom")` so that a Python caller raises `ValueError`.
+/// `Fault` deliberately does not implement `std::error::Error`, which is what makes
+/// that blanket conversion possible.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// The class name the caller sees.
+    pub class: String,
+    /// The message the caller sees.
+    pub message: String,
+    /// Traceback text: where and why, as far as this side knows.
+    pub traceback: String,
+}
+
+impl Fault {
+    /// A fault of the given class and message, with no traceback.
+    pub fn new(class: impl Into<String>, message: impl Into<String>) -> Self {
+        Fault {
+            class: class.into(),
+            message: message.into(),
+            traceback: String::new(),
+        }
+    }
+
+    /// A `TypeError`: the arguments do not fit the function.
+    pub fn type_error(message: impl Into<String>) -> Self {
+        Fault::new(TYPE_ERROR, message)
+    }
+
+    /// Sets the traceback text.
+    pub fn with_traceback(mut self, traceback: impl Into<String>) -> Self {
+        self.traceback = traceback.into();
+        self
+    }
+
+    /// The error as a caller sees it.
+    pub fn into_remote(self) -> RemoteError {
+        RemoteError {
+            class: self.class,
+            message: self.message,
+            traceback: self.traceback,
+        }
+    }
+}
+
+impl fmt::Debug for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Fault({}: {})", self.class, self.message)
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.class, self.message)
+    }
+}
+
+impl<E: std::error::Error + Send + Sync + 'static> From<E> for Fault {
+    fn from(err: E) -> Self {
+        // A remote error passed through keeps its remote class.
+        let any: &dyn std::any::Any = &err;
+        if let Some(remote) = any.downcast_ref::<RemoteError>() {
+            return Fault {
+                class: remote.class.clone(),
+                message: remote.message.clone(),
+                traceback: remote.traceback.clone(),
+            };
+        }
+        if let Some(Error::Remote(remote)) = any.downcast_ref::<Error>() {
+            return Fault::from(remote.clone());
+        }
+        let mut traceback = format!("Rust error {}: {err}\n", std::any::type_name::<E>());
+        let mut source = err.source();
+        while let Some(cause) = source {
+            traceback.push_str(&format!("  caused by: {cause}\n"));
+            source = cause.source();
+        }
+        Fault {
+            class: short_type_name::<E>(),
+            message: err.to_string(),
+            traceback,
+        }
+    }
+}
+
+/// `core::num::error::ParseIntError` → `ParseIntError`; generics are dropped.
+fn short_type_name<T: ?Sized>() -> String {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    base.rsplit("::").next().unwrap_or(base).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn std_errors_keep_their_type_name_as_class() {
+        let err = "x".parse::<i32>().unwrap_err();
+        let fault = Fault::from(err);
+        assert_eq!(fault.class, "ParseIntError");
+        assert_eq!(fault.message, "invalid digit found in string");
+        assert!(fault.traceback.contains("ParseIntError"));
+    }
+
+    #[test]
+    fn remote_errors_pass_through_unchanged() {
+        let remote = RemoteError {
+            class: "ValueError".into(),
+            message: "boom".into(),
+            traceback: "tb".into(),
+        };
+        assert_eq!(
+            Fault::from(Error::Remote(remote.clone())).into_remote(),
+            remote
+        );
+    }
+}

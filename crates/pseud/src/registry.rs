@@ -1,0 +1,142 @@
+//! Registries: names (possibly dotted) mapped to functions, per domain.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
+
+use crate::error::Error;
+use crate::function::{DEFAULT_DOMAIN, Function, IntoFunction};
+
+/// A set of callable functions by name. Cheap to clone; clones share the functions.
+///
+/// Each [`crate::Server`] and [`crate::Client`] has a registry of its own, and also
+/// consults the process-wide [`Registry::global`] (unless told not to).
+#[derive(Clone, Default)]
+pub struct Registry {
+    entries: Arc<RwLock<HashMap<String, Vec<Arc<Function>>>>>,
+}
+
+static GLOBAL: LazyLock<Registry> = LazyLock::new(Registry::new);
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The process-wide registry.
+    pub fn global() -> &'static Registry {
+        &GLOBAL
+    }
+
+    /// Registers a function under `name` (dotted names like `"string.upper"` are fine).
+    ///
+    /// Registering the same name in the same domain again replaces the function.
+    pub fn register<M>(&self, name: impl Into<String>, function: impl IntoFunction<M>) -> Result<(), Error> {
+        let name = name.into();
+        let function = function.into_function();
+        if name.is_empty() {
+            return Err(Error::Register("the name is empty".into()));
+        }
+        function
+            .check()
+            .map_err(|e| Error::Register(format!("{name}: {e}")))?;
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        let slot = entries.entry(name).or_default();
+        slot.retain(|f| f.domain_name() != function.domain_name());
+        // Specific domains are tried before the default one.
+        if function.domain_name() == DEFAULT_DOMAIN {
+            slot.push(Arc::new(function));
+        } else {
+            slot.insert(0, Arc::new(function));
+        }
+        Ok(())
+    }
+
+    /// Registers a fn item under its own name (`fn add` → `"add"`).
+    ///
+    /// Closures have no name: register them with [`Registry::register`].
+    pub fn register_fn<M, F>(&self, function: F) -> Result<(), Error>
+    where
+        F: IntoFunction<M>,
+    {
+        let name = fn_name::<F>()?;
+        self.register(name, function)
+    }
+
+    /// Removes every registration of `name`; returns whether there was one.
+    pub fn unregister(&self, name: &str) -> bool {
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        entries.remove(name).is_some()
+    }
+
+    /// The registered names, sorted.
+    pub fn names(&self) -> Vec<String> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let mut names: Vec<String> = entries.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// The function serving `name` for a caller admitted to the domains `admits` accepts.
+    pub(crate) fn lookup(&self, name: &str, admits: impl Fn(&str) -> bool) -> Option<Arc<Function>> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries.get(name)?.iter().find(|f| {
+            let domain = f.domain_name();
+            domain == DEFAULT_DOMAIN || admits(domain)
+        }).cloned()
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").field("names", &self.names()).finish()
+    }
+}
+
+fn fn_name<F>() -> Result<String, Error> {
+    let full = std::any::type_name::<F>();
+    let last = full.rsplit("::").next().unwrap_or(full);
+    if last.contains('{') || last.contains('<') || last.is_empty() {
+        return Err(Error::Register(format!(
+            "{full} has no usable name; register it with an explicit name"
+        )));
+    }
+    Ok(last.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn add(a: i64, b: i64) -> i64 {
+        a + b
+    }
+
+    #[test]
+    fn fn_items_register_under_their_name() {
+        let r = Registry::new();
+        r.register_fn(add).unwrap();
+        assert_eq!(r.names(), vec!["add".to_string()]);
+        assert!(r.register_fn(|x: i64| x).is_err());
+    }
+
+    #[test]
+    fn domains_pick_specific_before_default() {
+        let r = Registry::new();
+        r.register("f", Function::new(|| 1)).unwrap();
+        r.register("f", Function::new(|| 2).domain("admin")).unwrap();
+        let admin = r.lookup("f", |d| d == "admin").unwrap();
+        let other = r.lookup("f", |_| false).unwrap();
+        assert_eq!(admin.domain_name(), "admin");
+        assert_eq!(other.domain_name(), DEFAULT_DOMAIN);
+        assert!(r.lookup("g", |_| true).is_none());
+    }
+
+    #[test]
+    fn bad_configuration_is_refused() {
+        let r = Registry::new();
+        assert!(r.register("f", Function::new(|a: i64| a).params(["a", "b"])).is_err());
+        assert!(r.register("f", Function::new(|a: i64| a).default("a", 1)).is_err());
+        assert!(r.register("", Function::new(|| 1)).is_err());
+    }
+}

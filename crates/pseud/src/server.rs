@@ -1,0 +1,143 @@
+//! A pseud server: a ROUTER socket named by its routing id, serving registered functions.
+
+use crate::endpoint::{Options, Running, option_setters};
+use crate::engine::Route;
+use crate::error::Error;
+use crate::function::IntoFunction;
+use crate::registry::Registry;
+use crate::remote::Remote;
+use crate::security::ServerSecurity;
+use crate::socket;
+use crate::zap::ZapDomain;
+
+/// Configures a [`Server`]; finish with [`ServerBuilder::start`].
+#[must_use]
+pub struct ServerBuilder {
+    name: String,
+    endpoints: Vec<String>,
+    security: ServerSecurity,
+    opts: Options,
+}
+
+impl ServerBuilder {
+    /// Binds to an endpoint: `tcp://127.0.0.1:0` (any free port), `ipc:///path`,
+    /// `inproc://name`. May be given several times.
+    pub fn bind(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoints.push(endpoint.into());
+        self
+    }
+
+    /// The security mode (`noop` unless set).
+    pub fn security(mut self, security: ServerSecurity) -> Self {
+        self.security = security;
+        self
+    }
+
+    option_setters!();
+
+    /// Creates the socket, binds, and starts serving. Call inside a tokio runtime.
+    pub fn start(self) -> Result<Server, Error> {
+        let raw = socket::router(&self.opts.socket_options())?;
+        raw.set_identity(self.name.as_bytes())
+            .map_err(Error::zmq("ZMQ_ROUTING_ID"))?;
+        raw.set_router_handover(true)
+            .map_err(Error::zmq("ZMQ_ROUTER_HANDOVER"))?;
+        let zap = self.security.apply(&raw)?;
+        let mut endpoints = Vec::new();
+        for endpoint in &self.endpoints {
+            raw.bind(endpoint)
+                .map_err(Error::zmq(format!("bind {endpoint}")))?;
+            let actual = raw
+                .get_last_endpoint()
+                .map_err(Error::zmq("ZMQ_LAST_ENDPOINT"))?
+                .unwrap_or_else(|_| endpoint.clone());
+            endpoints.push(actual);
+        }
+        tracing::info!(name = %self.name, ?endpoints, security = ?self.security, "server started");
+        let label = format!("server {} at {}", self.name, endpoints.join(","));
+        let registry = self.opts.registry.clone();
+        let running = Running::start(label, raw, self.opts, false, |_| Ok(()))?;
+        Ok(Server {
+            name: self.name,
+            endpoints,
+            registry,
+            running,
+            _zap: zap,
+        })
+    }
+}
+
+/// A running pseud server.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), pseud::Error> {
+/// let server = pseud::Server::builder("server").bind("tcp://127.0.0.1:0").start()?;
+/// server.register("add", |a: i64, b: i64| a + b)?;
+/// println!("listening on {}", server.endpoints()[0]);
+/// server.stop().await;
+/// # Ok(()) }
+/// ```
+pub struct Server {
+    name: String,
+    endpoints: Vec<String>,
+    registry: Registry,
+    running: Running,
+    _zap: Option<ZapDomain>,
+}
+
+impl Server {
+    /// Starts configuring a server whose routing id (the name clients address) is `name`.
+    pub fn builder(name: impl Into<String>) -> ServerBuilder {
+        ServerBuilder {
+            name: name.into(),
+            endpoints: Vec::new(),
+            security: ServerSecurity::Noop,
+            opts: Options::default(),
+        }
+    }
+
+    /// The server's name (its routing id).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The endpoints actually bound (a `:0` port resolved to the real one).
+    pub fn endpoints(&self) -> &[String] {
+        &self.endpoints
+    }
+
+    /// The server's own registry.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Registers a function on this server (see [`Registry::register`]).
+    pub fn register<M>(&self, name: impl Into<String>, function: impl IntoFunction<M>) -> Result<(), Error> {
+        self.registry.register(name, function)
+    }
+
+    /// A handle to call functions on the connected client with this user id
+    /// (the username under PLAIN security; empty under `noop`).
+    pub fn send_to(&self, user_id: impl AsRef<[u8]>) -> Remote {
+        Remote::new(
+            self.running.shared.clone(),
+            Route::UserId(user_id.as_ref().into()),
+        )
+    }
+
+    /// Stops gracefully: no new calls are served, running handlers finish and
+    /// their replies are sent.
+    pub async fn stop(&self) {
+        self.running.stop().await;
+        tracing::info!(name = %self.name, "server stopped");
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("name", &self.name)
+            .field("endpoints", &self.endpoints)
+            .finish()
+    }
+}
