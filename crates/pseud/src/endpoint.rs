@@ -150,6 +150,7 @@ impl Running {
             timeout: opts.timeout,
             max_message_size: opts.max_message_size,
             stop_grace: opts.stop_grace,
+            events: tokio::sync::broadcast::channel(256).0,
         });
         let engine = Engine::new(shared.clone(), socket, Some(monitor), rx, is_client);
         tokio::spawn(engine.run());

@@ -48,6 +48,25 @@ impl Route {
     }
 }
 
+/// A change in the set of connected peers, as a server sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerEvent {
+    /// A peer connected (its probe or first message arrived) under this user id.
+    Connected {
+        /// The user id security established (empty under `noop`).
+        user_id: Vec<u8>,
+        /// The routing id of the connection.
+        routing_id: Vec<u8>,
+    },
+    /// A peer's connection was found gone.
+    Disconnected {
+        /// The user id it had.
+        user_id: Vec<u8>,
+        /// The routing id of the lost connection.
+        routing_id: Vec<u8>,
+    },
+}
+
 /// A raw reply to one of our calls.
 pub(crate) struct RawReply {
     pub kind: MessageType,
@@ -92,6 +111,7 @@ pub(crate) struct Shared {
     pub timeout: Duration,
     pub max_message_size: usize,
     pub stop_grace: Duration,
+    pub events: tokio::sync::broadcast::Sender<PeerEvent>,
 }
 
 impl Shared {
@@ -501,6 +521,11 @@ impl Engine {
             Some(known) if known == routing_id => {}
             _ => {
                 self.routes.insert(user_id.to_vec(), routing_id.clone());
+                // No receiver is fine: events are for whoever subscribed.
+                let _ = self.shared.events.send(PeerEvent::Connected {
+                    user_id: user_id.to_vec(),
+                    routing_id: routing_id.to_vec(),
+                });
             }
         }
     }
@@ -607,23 +632,34 @@ impl Engine {
             Event::AuthFailed(status) => {
                 if self.is_client {
                     tracing::warn!(%endpoint, status, "the server refused our credentials");
-                    let parked = std::mem::take(&mut self.parked);
-                    for out in parked {
-                        if let Some(id) = out.call {
-                            self.shared.fail(
-                                &id,
-                                Error::Unauthorized(format!(
-                                    "the server at {endpoint} refused our credentials (ZAP status {status})"
-                                )),
-                            );
-                        }
-                    }
+                    self.fail_parked(|| {
+                        Error::Unauthorized(format!(
+                            "the server at {endpoint} refused our credentials (ZAP status {status})"
+                        ))
+                    });
                 } else {
                     tracing::warn!(%endpoint, status, "a peer failed authentication");
                 }
             }
-            Event::HandshakeFailed => tracing::warn!(%endpoint, "handshake failed"),
+            Event::HandshakeFailed => {
+                tracing::warn!(%endpoint, "handshake failed");
+                if self.is_client {
+                    self.fail_parked(|| {
+                        Error::Handshake(format!(
+                            "the ZeroMQ handshake with {endpoint} failed; does the security mode match the server's?"
+                        ))
+                    });
+                }
+            }
             Event::Other => {}
+        }
+    }
+
+    fn fail_parked(&mut self, err: impl Fn() -> Error) {
+        for out in std::mem::take(&mut self.parked) {
+            if let Some(id) = out.call {
+                self.shared.fail(&id, err());
+            }
         }
     }
 
@@ -634,33 +670,49 @@ impl Engine {
         }
     }
 
-    /// Finds peers with calls in flight that are gone, and fails those calls.
+    /// Finds peers that are gone (known routes and peers with calls in flight),
+    /// forgets them and fails their calls with `Disconnected`.
     fn sweep_disconnected(&mut self) {
-        let peers: HashSet<Arc<[u8]>> = self
-            .shared
-            .lock_pending()
-            .values()
-            .filter_map(|p| p.routing_id.clone())
-            .collect();
+        let mut peers: HashSet<Arc<[u8]>> = self.routes.values().cloned().collect();
+        peers.extend(
+            self.shared
+                .lock_pending()
+                .values()
+                .filter_map(|p| p.routing_id.clone()),
+        );
         for rid in peers {
             // A HEARTBEAT is ignored by every pseud peer; its send tells if the peer is there.
-            if let Ok(Sent::Unreachable) =
-                self.socket
-                    .try_send(&rid, b"", MessageType::Heartbeat.byte(), b"")
-            {
-                self.routes.retain(|_, r| *r != rid);
-                let gone: Vec<Pending> = {
-                    let mut pending = self.shared.lock_pending();
-                    let ids: Vec<MessageId> = pending
-                        .iter()
-                        .filter(|(_, p)| p.routing_id.as_ref() == Some(&rid))
-                        .map(|(id, _)| *id)
-                        .collect();
-                    ids.iter().filter_map(|id| pending.remove(id)).collect()
-                };
-                for p in gone {
-                    let _ = p.tx.send(Err(Error::Disconnected { peer: p.peer }));
-                }
+            let probe = self
+                .socket
+                .try_send(&rid, b"", MessageType::Heartbeat.byte(), b"");
+            if probe != Ok(Sent::Unreachable) {
+                continue;
+            }
+            let gone_users: Vec<Vec<u8>> = self
+                .routes
+                .iter()
+                .filter(|(_, r)| **r == rid)
+                .map(|(u, _)| u.clone())
+                .collect();
+            for user_id in gone_users {
+                self.routes.remove(&user_id);
+                tracing::info!(user = %String::from_utf8_lossy(&user_id), routing_id = %hex(&rid), "peer disconnected");
+                let _ = self.shared.events.send(PeerEvent::Disconnected {
+                    user_id,
+                    routing_id: rid.to_vec(),
+                });
+            }
+            let gone: Vec<Pending> = {
+                let mut pending = self.shared.lock_pending();
+                let ids: Vec<MessageId> = pending
+                    .iter()
+                    .filter(|(_, p)| p.routing_id.as_ref() == Some(&rid))
+                    .map(|(id, _)| *id)
+                    .collect();
+                ids.iter().filter_map(|id| pending.remove(id)).collect()
+            };
+            for p in gone {
+                let _ = p.tx.send(Err(Error::Disconnected { peer: p.peer }));
             }
         }
     }

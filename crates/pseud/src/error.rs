@@ -39,6 +39,9 @@ pub enum Error {
     /// The peer refused our credentials, or refused the call.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
+    /// The ZeroMQ handshake with the peer failed (often: mismatched security modes).
+    #[error("handshake failed: {0}")]
+    Handshake(String),
     /// A value could not be encoded to msgpack.
     #[error("cannot encode {what}: {reason}")]
     Encode {

@@ -40,13 +40,14 @@ mod remote;
 mod security;
 mod server;
 mod socket;
+pub mod json;
 pub mod value;
 mod zap;
 
 pub use client::{Client, ClientBuilder};
 pub use context::Context;
 pub use endpoint::{DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT};
-pub use engine::DomainPredicate;
+pub use engine::{DomainPredicate, PeerEvent};
 pub use error::{Error, Fault, PROTOCOL_ERROR, RemoteError, SERVICE_NOT_FOUND, TYPE_ERROR};
 pub use function::{DEFAULT_DOMAIN, Function, IntoFunction};
 pub use handler::{Handler, IntoReply};

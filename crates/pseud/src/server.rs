@@ -1,7 +1,7 @@
 //! A pseud server: a ROUTER socket named by its routing id, serving registered functions.
 
 use crate::endpoint::{Options, Running, option_setters};
-use crate::engine::Route;
+use crate::engine::{PeerEvent, Route};
 use crate::error::Error;
 use crate::function::IntoFunction;
 use crate::registry::Registry;
@@ -123,6 +123,12 @@ impl Server {
             self.running.shared.clone(),
             Route::UserId(user_id.as_ref().into()),
         )
+    }
+
+    /// Connection events: a peer connected (its probe arrived) or was found gone.
+    /// Subscribe before the peers you care about connect.
+    pub fn events(&self) -> tokio::sync::broadcast::Receiver<PeerEvent> {
+        self.running.shared.events.subscribe()
     }
 
     /// Stops gracefully: no new calls are served, running handlers finish and

@@ -42,7 +42,7 @@ impl AsRawFd for Fd {
 }
 
 /// Result of a non-blocking send.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Sent {
     /// Queued in libzmq.
     Ok,
