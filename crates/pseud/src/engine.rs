@@ -154,6 +154,8 @@ pub(crate) struct Engine {
     /// the ROUTER socket can route to the new peer, so retries back off briefly.
     retry_at: Option<Instant>,
     retry_delay: Duration,
+    /// Why the last handshake with our server failed, until one succeeds.
+    handshake_failure: Option<Error>,
     /// user id → routing id, learnt from every received message.
     routes: HashMap<Vec<u8>, Arc<[u8]>>,
     /// Handlers running on their own task.
@@ -185,6 +187,7 @@ impl Engine {
             parked: Vec::new(),
             retry_at: None,
             retry_delay: MIN_RETRY,
+            handshake_failure: None,
             routes: HashMap::new(),
             in_flight: 0,
             stopping: None,
@@ -323,19 +326,23 @@ impl Engine {
             },
         };
         if let Some(id) = out.call
-            && !matches!(out.route, Route::Server(_))
+            && !self.shared.lock_pending().contains_key(&id)
         {
-            match self.shared.lock_pending().get_mut(&id) {
-                Some(p) => p.routing_id = Some(routing_id.clone()),
-                // The caller gave up (timeout or drop) before we sent it.
-                None => return None,
-            }
+            // The caller gave up (timeout or drop) before we sent it.
+            return None;
         }
         match self
             .socket
             .try_send(&routing_id, &out.id, out.kind.byte(), &out.body)
         {
-            Ok(Sent::Ok) => None,
+            Ok(Sent::Ok) => {
+                if let Some(id) = out.call
+                    && let Some(p) = self.shared.lock_pending().get_mut(&id)
+                {
+                    p.routing_id = Some(routing_id);
+                }
+                None
+            }
             Ok(Sent::WouldBlock) => Some(out),
             Ok(Sent::Unreachable) => {
                 self.unreachable(out);
@@ -362,6 +369,12 @@ impl Engine {
             && out.call.is_some()
             && self.stopping.is_none()
         {
+            if let (Some(id), Some(failure)) = (out.call, &self.handshake_failure) {
+                // The server refused us last time; say so rather than wait.
+                let err = clone_failure(failure);
+                self.shared.fail(&id, err);
+                return;
+            }
             // Not connected yet: hold our call until the handshake completes.
             self.parked.push(out);
             self.purge_parked();
@@ -616,6 +629,7 @@ impl Engine {
             Event::Connected => {
                 tracing::debug!(%endpoint, "handshake succeeded");
                 if self.is_client {
+                    self.handshake_failure = None;
                     self.retry_delay = MIN_RETRY;
                     self.retry_parked();
                 }
@@ -623,7 +637,7 @@ impl Engine {
             Event::Disconnected => {
                 tracing::info!(%endpoint, "connection lost");
                 if self.is_client {
-                    self.fail_all(|peer| Error::Disconnected { peer });
+                    self.fail_sent(|peer| Error::Disconnected { peer });
                 } else {
                     self.sweep_disconnected();
                     self.sweep_at = Some(Instant::now() + Duration::from_millis(50));
@@ -632,11 +646,9 @@ impl Engine {
             Event::AuthFailed(status) => {
                 if self.is_client {
                     tracing::warn!(%endpoint, status, "the server refused our credentials");
-                    self.fail_parked(|| {
-                        Error::Unauthorized(format!(
-                            "the server at {endpoint} refused our credentials (ZAP status {status})"
-                        ))
-                    });
+                    self.handshake_failed(Error::Unauthorized(format!(
+                        "the server at {endpoint} refused our credentials (ZAP status {status})"
+                    )));
                 } else {
                     tracing::warn!(%endpoint, status, "a peer failed authentication");
                 }
@@ -644,28 +656,37 @@ impl Engine {
             Event::HandshakeFailed => {
                 tracing::warn!(%endpoint, "handshake failed");
                 if self.is_client {
-                    self.fail_parked(|| {
-                        Error::Handshake(format!(
-                            "the ZeroMQ handshake with {endpoint} failed; does the security mode match the server's?"
-                        ))
-                    });
+                    self.handshake_failed(Error::Handshake(format!(
+                        "the ZeroMQ handshake with {endpoint} failed; does the security mode match the server's?"
+                    )));
                 }
             }
             Event::Other => {}
         }
     }
 
-    fn fail_parked(&mut self, err: impl Fn() -> Error) {
+    /// Fails the calls waiting for the connection, and later ones until a handshake succeeds.
+    fn handshake_failed(&mut self, err: Error) {
         for out in std::mem::take(&mut self.parked) {
             if let Some(id) = out.call {
-                self.shared.fail(&id, err());
+                self.shared.fail(&id, clone_failure(&err));
             }
         }
+        self.handshake_failure = Some(err);
     }
 
-    fn fail_all(&mut self, err: impl Fn(String) -> Error) {
-        let pending: Vec<Pending> = self.shared.lock_pending().drain().map(|(_, p)| p).collect();
-        for p in pending {
+    /// Fails the calls that were sent (not those still waiting for a connection).
+    fn fail_sent(&mut self, err: impl Fn(String) -> Error) {
+        let sent: Vec<Pending> = {
+            let mut pending = self.shared.lock_pending();
+            let ids: Vec<MessageId> = pending
+                .iter()
+                .filter(|(_, p)| p.routing_id.is_some())
+                .map(|(id, _)| *id)
+                .collect();
+            ids.iter().filter_map(|id| pending.remove(id)).collect()
+        };
+        for p in sent {
             let _ = p.tx.send(Err(err(p.peer)));
         }
     }
@@ -715,6 +736,14 @@ impl Engine {
                 let _ = p.tx.send(Err(Error::Disconnected { peer: p.peer }));
             }
         }
+    }
+}
+
+/// A copy of a handshake failure (only those two kinds are ever stored).
+fn clone_failure(err: &Error) -> Error {
+    match err {
+        Error::Unauthorized(m) => Error::Unauthorized(m.clone()),
+        other => Error::Handshake(other.to_string()),
     }
 }
 

@@ -31,6 +31,13 @@ impl ClientSecurity {
 
     pub(crate) fn apply(&self, socket: &zmq::Socket) -> Result<(), Error> {
         if let ClientSecurity::Plain { username, password } = self {
+            let valid = |s: &str| (1..=255).contains(&s.len());
+            if !valid(username) || !valid(password) {
+                return Err(Error::Register(
+                    "PLAIN needs a username and a password of 1 to 255 bytes each (a libzmq limit)"
+                        .into(),
+                ));
+            }
             socket
                 .set_plain_username(Some(username))
                 .map_err(Error::zmq("ZMQ_PLAIN_USERNAME"))?;
