@@ -65,7 +65,12 @@ impl Served {
                 }
             }
         });
-        let mut served = Served { child, _stdin: stdin, lines, endpoint: String::new() };
+        let mut served = Served {
+            child,
+            _stdin: stdin,
+            lines,
+            endpoint: String::new(),
+        };
         let ready = served.next_event("ready");
         served.endpoint = ready["endpoint"].as_str().unwrap().to_string();
         served
@@ -103,12 +108,20 @@ fn run(mut cmd: Command, stdin: &str) -> (bool, Vec<Json>) {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("process starts");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     let (tx, rx) = channel();
     std::thread::spawn(move || {
         let _ = tx.send(child.wait_with_output());
     });
-    let out = rx.recv_timeout(WAIT).expect("process finishes within 30 s").unwrap();
+    let out = rx
+        .recv_timeout(WAIT)
+        .expect("process finishes within 30 s")
+        .unwrap();
     let lines = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
@@ -119,7 +132,16 @@ fn run(mut cmd: Command, stdin: &str) -> (bool, Vec<Json>) {
 fn security_args(security: &str, user: &str) -> Vec<String> {
     match security {
         "noop" => vec![],
-        _ => ["--security", "plain", "--user", user, "--password", "secret"].map(String::from).to_vec(),
+        _ => [
+            "--security",
+            "plain",
+            "--user",
+            user,
+            "--password",
+            "secret",
+        ]
+        .map(String::from)
+        .to_vec(),
     }
 }
 
@@ -128,20 +150,49 @@ fn cases(user_hex: &str) -> Vec<(Json, Json)> {
     vec![
         (json!({"name": "add", "args": [2, 5]}), json!(7)),
         (json!({"name": "add", "args": [1.5, 2]}), json!(3.5)),
-        (json!({"name": "kw", "args": [1], "kwargs": {"b": 3}}), json!([1, 3])),
+        (
+            json!({"name": "kw", "args": [1], "kwargs": {"b": 3}}),
+            json!([1, 3]),
+        ),
         (json!({"name": "kw", "args": [1]}), json!([1, 2])),
-        (json!({"name": "kw", "kwargs": {"a": 4, "b": 5}}), json!([4, 5])),
-        (json!({"name": "string.upper", "args": ["hello"]}), json!("HELLO")),
-        (json!({"name": "echo", "args": [{"$map": [[1, "intkey"]]}]}), json!({"$map": [[1, "intkey"]]})),
-        (json!({"name": "echo", "args": [{"$bytes": "00ff"}]}), json!({"$bytes": "00ff"})),
-        (json!({"name": "echo", "args": [[1, "a", null, 1e300, -1]]}), json!([1, "a", null, 1e300, -1])),
-        (json!({"name": "echo", "args": [{"nested": {"deep": [1, {"x": {"$bytes": "79"}}]}}]}),
-            json!({"nested": {"deep": [1, {"x": {"$bytes": "79"}}]}})),
-        (json!({"name": "echo", "args": [18446744073709551615u64]}), json!(18446744073709551615u64)),
+        (
+            json!({"name": "kw", "kwargs": {"a": 4, "b": 5}}),
+            json!([4, 5]),
+        ),
+        (
+            json!({"name": "string.upper", "args": ["hello"]}),
+            json!("HELLO"),
+        ),
+        (
+            json!({"name": "echo", "args": [{"$map": [[1, "intkey"]]}]}),
+            json!({"$map": [[1, "intkey"]]}),
+        ),
+        (
+            json!({"name": "echo", "args": [{"$bytes": "00ff"}]}),
+            json!({"$bytes": "00ff"}),
+        ),
+        (
+            json!({"name": "echo", "args": [[1, "a", null, 1e300, -1]]}),
+            json!([1, "a", null, 1e300, -1]),
+        ),
+        (
+            json!({"name": "echo", "args": [{"nested": {"deep": [1, {"x": {"$bytes": "79"}}]}}]}),
+            json!({"nested": {"deep": [1, {"x": {"$bytes": "79"}}]}}),
+        ),
+        (
+            json!({"name": "echo", "args": [18446744073709551615u64]}),
+            json!(18446744073709551615u64),
+        ),
         (json!({"name": "sleep", "args": [0.05]}), json!(0.05)),
         (json!({"name": "whoami"}), json!({"$bytes": user_hex})),
-        (json!({"name": "fail"}), json!({"error": {"class": "ValueError", "message": "boom"}})),
-        (json!({"name": "no.such.fn"}), json!({"error": {"class": "ServiceNotFoundError", "message": "no.such.fn"}})),
+        (
+            json!({"name": "fail"}),
+            json!({"error": {"class": "ValueError", "message": "boom"}}),
+        ),
+        (
+            json!({"name": "no.such.fn"}),
+            json!({"error": {"class": "ServiceNotFoundError", "message": "no.such.fn"}}),
+        ),
         (json!({"name": "callback.inline"}), json!("pong")),
         (json!({"name": "callback.ping"}), json!("scheduled")),
         (json!({"name": "callback.results"}), json!(["pong"])),
@@ -154,22 +205,35 @@ fn hex(s: &str) -> String {
 
 fn python_client_against_rust_server(security: &str, user: &str) {
     let mut serve = demo();
-    serve.args(["serve", "--endpoint", "tcp://127.0.0.1:0", "--security", security]);
+    serve.args([
+        "serve",
+        "--endpoint",
+        "tcp://127.0.0.1:0",
+        "--security",
+        security,
+    ]);
     let server = Served::start(serve);
     let cases = cases(&hex(user));
     let input: String = cases.iter().map(|(req, _)| format!("{req}\n")).collect();
     let mut batch = py();
-    batch.args(["batch", "--endpoint", &server.endpoint]).args(security_args(security, user));
+    batch
+        .args(["batch", "--endpoint", &server.endpoint])
+        .args(security_args(security, user));
     let (ok, lines) = run(batch, &input);
     assert!(ok, "python batch failed");
     assert_eq!(lines.len(), cases.len());
     for ((req, want), got) in cases.iter().zip(&lines) {
-        assert_eq!(got, want, "python client -> rust server ({security}): {req}");
+        assert_eq!(
+            got, want,
+            "python client -> rust server ({security}): {req}"
+        );
     }
     // A TypeError from Rust is a TypeError for Python.
     let (_, lines) = {
         let mut batch = py();
-        batch.args(["batch", "--endpoint", &server.endpoint]).args(security_args(security, user));
+        batch
+            .args(["batch", "--endpoint", &server.endpoint])
+            .args(security_args(security, user));
         run(batch, "{\"name\":\"add\",\"args\":[1]}\n")
     };
     assert_eq!(lines[0]["error"]["class"], "TypeError", "{}", lines[0]);
@@ -188,11 +252,27 @@ fn python_client_calls_rust_server_trusted_peer() {
 #[test]
 fn rust_client_calls_python_server() {
     let mut serve = py();
-    serve.args(["serve", "--endpoint", "tcp://127.0.0.1:*", "--security", "trusted_peer"]);
+    serve.args([
+        "serve",
+        "--endpoint",
+        "tcp://127.0.0.1:*",
+        "--security",
+        "trusted_peer",
+    ]);
     let server = Served::start(serve);
     for (i, (req, want)) in cases(&hex("carol")).into_iter().enumerate() {
         let mut call = demo();
-        call.args(["call", "--endpoint", &server.endpoint, "--security", "plain", "--user", "carol", "--password", "x"]);
+        call.args([
+            "call",
+            "--endpoint",
+            &server.endpoint,
+            "--security",
+            "plain",
+            "--user",
+            "carol",
+            "--password",
+            "x",
+        ]);
         if req["name"] == "callback.ping" {
             // Stay to answer the server's background call.
             call.args(["--stay", "1"]);
@@ -203,7 +283,11 @@ fn rust_client_calls_python_server() {
             call.arg(kwargs.to_string());
         }
         let (ok, lines) = run(call, "");
-        assert_eq!(lines.first(), Some(&want), "case {i}: rust client -> python server: {req}");
+        assert_eq!(
+            lines.first(),
+            Some(&want),
+            "case {i}: rust client -> python server: {req}"
+        );
         assert_eq!(ok, want.get("error").is_none(), "exit status of {req}");
     }
 }
@@ -212,49 +296,155 @@ fn rust_client_calls_python_server() {
 fn server_to_client_calls_both_ways() {
     // Rust server calls a Python client as soon as it connects.
     let mut serve = demo();
-    serve.args(["serve", "--endpoint", "tcp://127.0.0.1:0", "--security", "trusted_peer", "--call-client", "dave"]);
+    serve.args([
+        "serve",
+        "--endpoint",
+        "tcp://127.0.0.1:0",
+        "--security",
+        "trusted_peer",
+        "--call-client",
+        "dave",
+    ]);
     let rust_server = Served::start(serve);
     let mut call = py();
-    call.args(["call", "--endpoint", &rust_server.endpoint, "--security", "plain", "--user", "dave", "--password", "x", "--stay", "3", "add", "[1,1]"]);
+    call.args([
+        "call",
+        "--endpoint",
+        &rust_server.endpoint,
+        "--security",
+        "plain",
+        "--user",
+        "dave",
+        "--password",
+        "x",
+        "--stay",
+        "3",
+        "add",
+        "[1,1]",
+    ]);
     let child = std::thread::spawn(move || run(call, ""));
     let event = rust_server.next_event("server_callback");
-    assert_eq!(event, json!({"event": "server_callback", "user": "dave", "ok": true, "result": "pong"}));
+    assert_eq!(
+        event,
+        json!({"event": "server_callback", "user": "dave", "ok": true, "result": "pong"})
+    );
     assert_eq!(child.join().unwrap().1, vec![json!(2)]);
 
     // Python server calls a Rust client as soon as it connects.
     let mut serve = py();
-    serve.args(["serve", "--endpoint", "tcp://127.0.0.1:*", "--security", "trusted_peer", "--call-client", "erin"]);
+    serve.args([
+        "serve",
+        "--endpoint",
+        "tcp://127.0.0.1:*",
+        "--security",
+        "trusted_peer",
+        "--call-client",
+        "erin",
+    ]);
     let py_server = Served::start(serve);
     let mut call = demo();
-    call.args(["call", "--endpoint", &py_server.endpoint, "--security", "plain", "--user", "erin", "--password", "x", "--stay", "3", "add", "[1,1]"]);
+    call.args([
+        "call",
+        "--endpoint",
+        &py_server.endpoint,
+        "--security",
+        "plain",
+        "--user",
+        "erin",
+        "--password",
+        "x",
+        "--stay",
+        "3",
+        "add",
+        "[1,1]",
+    ]);
     let child = std::thread::spawn(move || run(call, ""));
     let event = py_server.next_event("server_callback");
-    assert_eq!(event, json!({"event": "server_callback", "user": "erin", "ok": true, "result": "pong"}));
+    assert_eq!(
+        event,
+        json!({"event": "server_callback", "user": "erin", "ok": true, "result": "pong"})
+    );
     assert_eq!(child.join().unwrap().1, vec![json!(2)]);
 }
 
 #[test]
 fn failed_logins_are_clear_errors_both_ways() {
     let mut serve = demo();
-    serve.args(["serve", "--endpoint", "tcp://127.0.0.1:0", "--security", "plain"]);
+    serve.args([
+        "serve",
+        "--endpoint",
+        "tcp://127.0.0.1:0",
+        "--security",
+        "plain",
+    ]);
     let rust_server = Served::start(serve);
     let mut call = py();
-    call.args(["call", "--endpoint", &rust_server.endpoint, "--security", "plain", "--user", "alice", "--password", "wrong", "add", "[1,1]"]);
+    call.args([
+        "call",
+        "--endpoint",
+        &rust_server.endpoint,
+        "--security",
+        "plain",
+        "--user",
+        "alice",
+        "--password",
+        "wrong",
+        "add",
+        "[1,1]",
+    ]);
     let (ok, lines) = run(call, "");
     assert!(!ok);
-    assert_eq!(lines[0]["error"]["class"], "UnauthorizedError", "{}", lines[0]);
+    assert_eq!(
+        lines[0]["error"]["class"], "UnauthorizedError",
+        "{}",
+        lines[0]
+    );
     let mut call = py();
-    call.args(["call", "--endpoint", &rust_server.endpoint, "--security", "plain", "--user", "alice", "--password", "secret", "add", "[1,1]"]);
+    call.args([
+        "call",
+        "--endpoint",
+        &rust_server.endpoint,
+        "--security",
+        "plain",
+        "--user",
+        "alice",
+        "--password",
+        "secret",
+        "add",
+        "[1,1]",
+    ]);
     assert_eq!(run(call, "").1, vec![json!(2)]);
 
     let mut serve = py();
-    serve.args(["serve", "--endpoint", "tcp://127.0.0.1:*", "--security", "plain"]);
+    serve.args([
+        "serve",
+        "--endpoint",
+        "tcp://127.0.0.1:*",
+        "--security",
+        "plain",
+    ]);
     let py_server = Served::start(serve);
     let mut call = demo();
-    call.args(["call", "--endpoint", &py_server.endpoint, "--security", "plain", "--user", "alice", "--password", "wrong", "add", "[1,1]"]);
+    call.args([
+        "call",
+        "--endpoint",
+        &py_server.endpoint,
+        "--security",
+        "plain",
+        "--user",
+        "alice",
+        "--password",
+        "wrong",
+        "add",
+        "[1,1]",
+    ]);
     let (ok, lines) = run(call, "");
     assert!(!ok);
-    assert_eq!(lines[0]["error"]["class"], "UnauthorizedError", "{}", lines[0]);
+    assert_eq!(
+        lines[0]["error"]["class"], "UnauthorizedError",
+        "{}",
+        lines[0]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -265,13 +455,26 @@ async fn pseud_crate_client_with_typed_values_against_python() {
     let client = pseud::Client::builder().connect(&server.endpoint).unwrap();
     let sum: i64 = client.call("add", (2, 5)).await.unwrap();
     assert_eq!(sum, 7);
-    let pair: Vec<i64> = client.request("kw").arg(1).kwarg("b", 3).send().await.unwrap();
+    let pair: Vec<i64> = client
+        .request("kw")
+        .arg(1)
+        .kwarg("b", 3)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(pair, vec![1, 3]);
     let up: String = client.call("string.upper", ("hello",)).await.unwrap();
     assert_eq!(up, "HELLO");
     let err = client.call::<i64>("fail", ()).await.unwrap_err();
     let remote = err.remote().unwrap();
-    assert_eq!((remote.class.as_str(), remote.message.as_str()), ("ValueError", "boom"));
-    assert!(remote.traceback.contains("Traceback"), "{}", remote.traceback);
+    assert_eq!(
+        (remote.class.as_str(), remote.message.as_str()),
+        ("ValueError", "boom")
+    );
+    assert!(
+        remote.traceback.contains("Traceback"),
+        "{}",
+        remote.traceback
+    );
     client.stop().await;
 }

@@ -99,7 +99,11 @@ impl Client {
     }
 
     /// Registers a function the server may call on this client.
-    pub fn register<M>(&self, name: impl Into<String>, function: impl IntoFunction<M>) -> Result<(), Error> {
+    pub fn register<M>(
+        &self,
+        name: impl Into<String>,
+        function: impl IntoFunction<M>,
+    ) -> Result<(), Error> {
         self.registry.register(name, function)
     }
 
@@ -118,6 +122,8 @@ impl Deref for Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("server", &self.remote).finish()
+        f.debug_struct("Client")
+            .field("server", &self.remote)
+            .finish()
     }
 }

@@ -36,7 +36,10 @@ impl Context {
     /// A handle to call functions on the caller, over the connection this call came
     /// in on. Works under every security mode, `noop` included.
     pub fn caller(&self) -> Remote {
-        Remote::new(self.shared.clone(), Route::RoutingId(self.routing_id.clone()))
+        Remote::new(
+            self.shared.clone(),
+            Route::RoutingId(self.routing_id.clone()),
+        )
     }
 }
 

@@ -77,7 +77,11 @@ macro_rules! option_setters {
 
         /// ZMTP heartbeats: a PING every `interval`; a connection silent for
         /// `timeout` is dropped, which fails its calls with `Disconnected`.
-        pub fn heartbeat(mut self, interval: std::time::Duration, timeout: std::time::Duration) -> Self {
+        pub fn heartbeat(
+            mut self,
+            interval: std::time::Duration,
+            timeout: std::time::Duration,
+        ) -> Self {
             self.opts.heartbeat_interval = interval;
             self.opts.heartbeat_timeout = timeout;
             self
@@ -108,7 +112,9 @@ macro_rules! option_setters {
             domain: impl Into<String>,
             predicate: impl Fn(&[u8]) -> bool + Send + Sync + 'static,
         ) -> Self {
-            self.opts.domains.insert(domain.into(), std::sync::Arc::new(predicate));
+            self.opts
+                .domains
+                .insert(domain.into(), std::sync::Arc::new(predicate));
             self
         }
     };

@@ -544,12 +544,15 @@ impl Engine {
     }
 
     fn on_reply(&mut self, id: &[u8], kind: MessageType, body: zmq::Message) {
-        let pending = MessageId::from_frame(id).and_then(|id| self.shared.lock_pending().remove(&id));
+        let pending =
+            MessageId::from_frame(id).and_then(|id| self.shared.lock_pending().remove(&id));
         match pending {
             Some(p) => {
                 let _ = p.tx.send(Ok(RawReply { kind, body }));
             }
-            None => tracing::debug!(id = %hex(id), ?kind, "reply for no waiting call (late or stray); dropped"),
+            None => {
+                tracing::debug!(id = %hex(id), ?kind, "reply for no waiting call (late or stray); dropped")
+            }
         }
     }
 

@@ -185,10 +185,7 @@ impl Function {
             .zip(params)
             .map(|(slot, p)| {
                 slot.or_else(|| p.default.clone()).ok_or_else(|| {
-                    Fault::type_error(format!(
-                        "{name}() missing required argument {:?}",
-                        p.name
-                    ))
+                    Fault::type_error(format!("{name}() missing required argument {:?}", p.name))
                 })
             })
             .collect()

@@ -109,7 +109,9 @@ fn tagged(tag: &str, inner: &Json) -> Result<Value, String> {
             pairs
                 .iter()
                 .map(|pair| match pair {
-                    Json::Array(kv) if kv.len() == 2 => Ok((from_json(&kv[0])?, from_json(&kv[1])?)),
+                    Json::Array(kv) if kv.len() == 2 => {
+                        Ok((from_json(&kv[0])?, from_json(&kv[1])?))
+                    }
                     _ => Err("a $map entry must be a [key, value] pair".to_string()),
                 })
                 .collect::<Result<_, _>>()?,
@@ -172,7 +174,12 @@ mod tests {
 
     #[test]
     fn malformed_tags_are_errors() {
-        for bad in [r#"{"$bytes":"0"}"#, r#"{"$bytes":"zz"}"#, r#"{"$map":[1]}"#, r#"{"$ext":[300,"00"]}"#] {
+        for bad in [
+            r#"{"$bytes":"0"}"#,
+            r#"{"$bytes":"zz"}"#,
+            r#"{"$map":[1]}"#,
+            r#"{"$ext":[300,"00"]}"#,
+        ] {
             let j: Json = serde_json::from_str(bad).unwrap();
             assert!(from_json(&j).is_err(), "{bad}");
         }

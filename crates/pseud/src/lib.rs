@@ -34,13 +34,13 @@ mod engine;
 mod error;
 mod function;
 mod handler;
+pub mod json;
 pub mod protocol;
 mod registry;
 mod remote;
 mod security;
 mod server;
 mod socket;
-pub mod json;
 pub mod value;
 mod zap;
 
@@ -62,3 +62,8 @@ pub use zap::Verifier;
 pub fn zmq_has(capability: &str) -> bool {
     zmq::has(capability).unwrap_or(false)
 }
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -31,7 +31,11 @@ impl Registry {
     /// Registers a function under `name` (dotted names like `"string.upper"` are fine).
     ///
     /// Registering the same name in the same domain again replaces the function.
-    pub fn register<M>(&self, name: impl Into<String>, function: impl IntoFunction<M>) -> Result<(), Error> {
+    pub fn register<M>(
+        &self,
+        name: impl Into<String>,
+        function: impl IntoFunction<M>,
+    ) -> Result<(), Error> {
         let name = name.into();
         let function = function.into_function();
         if name.is_empty() {
@@ -78,18 +82,28 @@ impl Registry {
     }
 
     /// The function serving `name` for a caller admitted to the domains `admits` accepts.
-    pub(crate) fn lookup(&self, name: &str, admits: impl Fn(&str) -> bool) -> Option<Arc<Function>> {
+    pub(crate) fn lookup(
+        &self,
+        name: &str,
+        admits: impl Fn(&str) -> bool,
+    ) -> Option<Arc<Function>> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        entries.get(name)?.iter().find(|f| {
-            let domain = f.domain_name();
-            domain == DEFAULT_DOMAIN || admits(domain)
-        }).cloned()
+        entries
+            .get(name)?
+            .iter()
+            .find(|f| {
+                let domain = f.domain_name();
+                domain == DEFAULT_DOMAIN || admits(domain)
+            })
+            .cloned()
     }
 }
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry").field("names", &self.names()).finish()
+        f.debug_struct("Registry")
+            .field("names", &self.names())
+            .finish()
     }
 }
 
@@ -124,7 +138,8 @@ mod tests {
     fn domains_pick_specific_before_default() {
         let r = Registry::new();
         r.register("f", Function::new(|| 1)).unwrap();
-        r.register("f", Function::new(|| 2).domain("admin")).unwrap();
+        r.register("f", Function::new(|| 2).domain("admin"))
+            .unwrap();
         let admin = r.lookup("f", |d| d == "admin").unwrap();
         let other = r.lookup("f", |_| false).unwrap();
         assert_eq!(admin.domain_name(), "admin");
@@ -135,8 +150,14 @@ mod tests {
     #[test]
     fn bad_configuration_is_refused() {
         let r = Registry::new();
-        assert!(r.register("f", Function::new(|a: i64| a).params(["a", "b"])).is_err());
-        assert!(r.register("f", Function::new(|a: i64| a).default("a", 1)).is_err());
+        assert!(
+            r.register("f", Function::new(|a: i64| a).params(["a", "b"]))
+                .is_err()
+        );
+        assert!(
+            r.register("f", Function::new(|a: i64| a).default("a", 1))
+                .is_err()
+        );
         assert!(r.register("", Function::new(|| 1)).is_err());
     }
 }

@@ -10,7 +10,9 @@ use tokio::sync::oneshot;
 use crate::engine::{Command, Outgoing, Pending, RawReply, Route, Shared};
 use crate::error::{Error, RemoteError};
 use crate::protocol::{MessageId, MessageType};
-use crate::value::{Args, IntoArgs, Value, from_value, read_value, work_body, write_msgpack, write_value};
+use crate::value::{
+    Args, IntoArgs, Value, from_value, read_value, work_body, write_msgpack, write_value,
+};
 
 /// A peer you can call: the server of a [`crate::Client`], a client of a
 /// [`crate::Server`] (by user id), or the caller of a handler.
@@ -76,7 +78,12 @@ impl Remote {
         request.send().await
     }
 
-    async fn call_raw(&self, name: &str, body: Vec<u8>, timeout: Duration) -> Result<RawReply, Error> {
+    async fn call_raw(
+        &self,
+        name: &str,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<RawReply, Error> {
         let id = MessageId::random();
         let (tx, rx) = oneshot::channel();
         self.shared.lock_pending().insert(
@@ -203,7 +210,13 @@ impl Request {
             .timeout
             .or(self.remote.timeout)
             .unwrap_or(self.remote.shared.timeout);
-        let body = work_body(&self.name, self.nargs, &self.args, self.nkwargs, &self.kwargs);
+        let body = work_body(
+            &self.name,
+            self.nargs,
+            &self.args,
+            self.nkwargs,
+            &self.kwargs,
+        );
         let reply = self.remote.call_raw(&self.name, body, timeout).await?;
         decode_reply(&self.name, reply)
     }

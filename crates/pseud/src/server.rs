@@ -112,7 +112,11 @@ impl Server {
     }
 
     /// Registers a function on this server (see [`Registry::register`]).
-    pub fn register<M>(&self, name: impl Into<String>, function: impl IntoFunction<M>) -> Result<(), Error> {
+    pub fn register<M>(
+        &self,
+        name: impl Into<String>,
+        function: impl IntoFunction<M>,
+    ) -> Result<(), Error> {
         self.registry.register(name, function)
     }
 

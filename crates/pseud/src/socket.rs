@@ -84,10 +84,9 @@ impl Socket {
         // SAFETY: the fd belongs to `inner`, which lives in the same struct and is
         // dropped after `ready` (field order), so the fd stays open while registered.
         #[allow(unsafe_code)]
-        let ready = unsafe {
-            AsyncFd::register_with_interest(Fd(fd), tokio::io::Interest::READABLE)
-        }
-        .map_err(|e| Error::Register(format!("cannot watch the libzmq socket fd: {e}")))?;
+        let ready =
+            unsafe { AsyncFd::register_with_interest(Fd(fd), tokio::io::Interest::READABLE) }
+                .map_err(|e| Error::Register(format!("cannot watch the libzmq socket fd: {e}")))?;
         Ok(Socket {
             ready,
             inner,

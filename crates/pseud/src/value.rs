@@ -192,9 +192,9 @@ pub(crate) fn decode_work(body: &[u8]) -> Result<Work, Fault> {
     let kwargs = items.pop().unwrap_or(Value::Nil);
     let args = items.pop().unwrap_or(Value::Nil);
     let name = match items.pop() {
-        Some(Value::String(s)) => s.into_str().ok_or_else(|| {
-            protocol("the called name is not valid UTF-8".into())
-        })?,
+        Some(Value::String(s)) => s
+            .into_str()
+            .ok_or_else(|| protocol("the called name is not valid UTF-8".into()))?,
         Some(Value::Binary(b)) => String::from_utf8(b)
             .map_err(|_| protocol("the called name is not valid UTF-8".into()))?,
         _ => return Err(protocol("the called name must be a string".into())),
@@ -210,19 +210,19 @@ pub(crate) fn decode_work(body: &[u8]) -> Result<Work, Fault> {
         }
     };
     let kwargs = match kwargs {
-        Value::Map(m) => m
-            .into_iter()
-            .map(|(k, v)| match k {
-                Value::String(s) => s
-                    .into_str()
-                    .map(|k| (k, v))
-                    .ok_or_else(|| Fault::type_error(format!("{name}() keywords must be strings"))),
-                other => Err(Fault::type_error(format!(
-                    "{name}() keywords must be strings, got {}",
-                    kind(&other)
-                ))),
-            })
-            .collect::<Result<Vec<_>, _>>()?,
+        Value::Map(m) => {
+            m.into_iter()
+                .map(|(k, v)| match k {
+                    Value::String(s) => s.into_str().map(|k| (k, v)).ok_or_else(|| {
+                        Fault::type_error(format!("{name}() keywords must be strings"))
+                    }),
+                    other => Err(Fault::type_error(format!(
+                        "{name}() keywords must be strings, got {}",
+                        kind(&other)
+                    ))),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        }
         Value::Nil => Vec::new(),
         other => {
             return Err(protocol(format!(
@@ -268,14 +268,42 @@ mod tests {
     #[test]
     fn python_packer_vectors_round_trip() {
         for h in [
-            "00", "01", "ff", "7f", "cc80", "ccff", "cd0100", "e0", "d0df", "cdffff",
-            "ce00010000", "ce80000000", "d280000000", "cf7fffffffffffffff",
-            "cfffffffffffffffff", "d38000000000000000", "cb3ff8000000000000",
-            "cb8000000000000000", "cb7e37e43c8800759c", "c3", "c2", "c0", "a0",
-            "a568656c6c6f", "aa68c3a96c6c6f20e29883", "c400", "c40200ff", "90",
-            "9301a161c0", "82a16101a162920102", "80",
-            "81a66e657374656481a464656570920181a178c40179", "8101a6696e746b6579", "920102",
-            "c7037e010203", "d47d01",
+            "00",
+            "01",
+            "ff",
+            "7f",
+            "cc80",
+            "ccff",
+            "cd0100",
+            "e0",
+            "d0df",
+            "cdffff",
+            "ce00010000",
+            "ce80000000",
+            "d280000000",
+            "cf7fffffffffffffff",
+            "cfffffffffffffffff",
+            "d38000000000000000",
+            "cb3ff8000000000000",
+            "cb8000000000000000",
+            "cb7e37e43c8800759c",
+            "c3",
+            "c2",
+            "c0",
+            "a0",
+            "a568656c6c6f",
+            "aa68c3a96c6c6f20e29883",
+            "c400",
+            "c40200ff",
+            "90",
+            "9301a161c0",
+            "82a16101a162920102",
+            "80",
+            "81a66e657374656481a464656570920181a178c40179",
+            "8101a6696e746b6579",
+            "920102",
+            "c7037e010203",
+            "d47d01",
             "ca3fc00000",
         ] {
             let bytes = unhex(h);
@@ -294,19 +322,35 @@ mod tests {
     fn work_body_matches_python_vector() {
         let mut args = Vec::new();
         let n = (2, 5).write_args(&mut args).unwrap();
-        assert_eq!(work_body("add", n, &args, 0, &[]), unhex("93a361646492020580"));
+        assert_eq!(
+            work_body("add", n, &args, 0, &[]),
+            unhex("93a361646492020580")
+        );
         let mut kw = Vec::new();
         write_msgpack(&mut kw, "b").unwrap();
         write_msgpack(&mut kw, &3).unwrap();
         let mut args = Vec::new();
         let n = (1,).write_args(&mut args).unwrap();
-        assert_eq!(work_body("kw", n, &args, 1, &kw), unhex("93a26b77910181a16203"));
+        assert_eq!(
+            work_body("kw", n, &args, 1, &kw),
+            unhex("93a26b77910181a16203")
+        );
     }
 
     #[test]
     fn decode_work_rejects_bad_shapes() {
-        assert_eq!(decode_work(&unhex("93a361646492020580")).unwrap().name, "add");
-        for bad in ["c1", "92a16190", "93019080", "93a16180", "93a1619081", "93a1619081a161"] {
+        assert_eq!(
+            decode_work(&unhex("93a361646492020580")).unwrap().name,
+            "add"
+        );
+        for bad in [
+            "c1",
+            "92a16190",
+            "93019080",
+            "93a16180",
+            "93a1619081",
+            "93a1619081a161",
+        ] {
             assert!(decode_work(&unhex(bad)).is_err(), "{bad}");
         }
         let err = decode_work(&unhex("93a161908101a162")).unwrap_err();

@@ -129,12 +129,10 @@ mod tests {
     use super::*;
 
     fn req(domain: &str, user: &str, pass: &str) -> Vec<Vec<u8>> {
-        [
-            "1.0", "7", domain, "127.0.0.1", "", "PLAIN", user, pass,
-        ]
-        .iter()
-        .map(|s| s.as_bytes().to_vec())
-        .collect()
+        ["1.0", "7", domain, "127.0.0.1", "", "PLAIN", user, pass]
+            .iter()
+            .map(|s| s.as_bytes().to_vec())
+            .collect()
     }
 
     #[test]

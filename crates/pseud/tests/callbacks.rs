@@ -10,14 +10,31 @@ use pseud::{Client, ClientSecurity, Context, Error, PeerEvent, Server, ServerSec
 async fn send_to_reaches_the_client_with_that_user_id() {
     let server = common::server(Server::builder("server").security(ServerSecurity::TrustedPeer));
     let mut events = server.events();
-    let client = common::client(&server, Client::builder().security(ClientSecurity::plain("alice", "pw")));
+    let client = common::client(
+        &server,
+        Client::builder().security(ClientSecurity::plain("alice", "pw")),
+    );
     client.register("client.ping", || "pong").unwrap();
     // The probe alone registers the client: wait for it, then call it.
-    let event = tokio::time::timeout(Duration::from_secs(5), events.recv()).await.unwrap().unwrap();
-    assert!(matches!(event, PeerEvent::Connected { ref user_id, .. } if user_id == b"alice"), "{event:?}");
-    let pong: String = server.send_to("alice").call("client.ping", ()).await.unwrap();
+    let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(event, PeerEvent::Connected { ref user_id, .. } if user_id == b"alice"),
+        "{event:?}"
+    );
+    let pong: String = server
+        .send_to("alice")
+        .call("client.ping", ())
+        .await
+        .unwrap();
     assert_eq!(pong, "pong");
-    let err = server.send_to("nobody").call::<String>("client.ping", ()).await.unwrap_err();
+    let err = server
+        .send_to("nobody")
+        .call::<String>("client.ping", ())
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::Unreachable { .. }), "{err}");
 }
 
@@ -46,7 +63,8 @@ async fn callbacks_reach_the_right_one_of_many_clients() {
     let mut clients = Vec::new();
     for i in 0..5 {
         let c = common::client(&server, Client::builder());
-        c.register("client.name", move || format!("client {i}")).unwrap();
+        c.register("client.name", move || format!("client {i}"))
+            .unwrap();
         clients.push(c);
     }
     for (i, c) in clients.iter().enumerate() {
@@ -71,5 +89,8 @@ async fn client_side_errors_travel_back_to_the_server() {
     let err = client.call::<Value>("relay", ()).await.unwrap_err();
     let remote = err.remote().unwrap();
     // The client's fault passes through the server's handler unchanged.
-    assert_eq!((remote.class.as_str(), remote.message.as_str()), ("KeyError", "nope"));
+    assert_eq!(
+        (remote.class.as_str(), remote.message.as_str()),
+        ("KeyError", "nope")
+    );
 }

@@ -40,17 +40,44 @@ async fn keyword_arguments_and_defaults() {
                 .default("b", 2),
         )
         .unwrap();
-    let r: Vec<i64> = client.request("kw").arg(1).kwarg("b", 3).send().await.unwrap();
+    let r: Vec<i64> = client
+        .request("kw")
+        .arg(1)
+        .kwarg("b", 3)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r, vec![1, 3]);
     let r: Vec<i64> = client.call("kw", (1,)).await.unwrap();
     assert_eq!(r, vec![1, 2]);
-    let r: Vec<i64> = client.request("kw").kwarg("b", 4).kwarg("a", 5).send().await.unwrap();
+    let r: Vec<i64> = client
+        .request("kw")
+        .kwarg("b", 4)
+        .kwarg("a", 5)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r, vec![5, 4]);
-    let err = client.request("kw").kwarg("c", 1).arg(1).send::<Value>().await.unwrap_err();
+    let err = client
+        .request("kw")
+        .kwarg("c", 1)
+        .arg(1)
+        .send::<Value>()
+        .await
+        .unwrap_err();
     let remote = err.remote().unwrap();
     assert_eq!(remote.class, "TypeError");
-    assert!(remote.message.contains("unexpected keyword argument \"c\""), "{remote}");
-    let err = client.request("kw").arg(1).kwarg("a", 1).send::<Value>().await.unwrap_err();
+    assert!(
+        remote.message.contains("unexpected keyword argument \"c\""),
+        "{remote}"
+    );
+    let err = client
+        .request("kw")
+        .arg(1)
+        .kwarg("a", 1)
+        .send::<Value>()
+        .await
+        .unwrap_err();
     assert!(err.remote().unwrap().message.contains("multiple values"));
 }
 
@@ -67,7 +94,10 @@ async fn dynamic_handlers_see_args_and_kwargs() {
         .unwrap();
     server.register("echo", |x: Value| x).unwrap();
     let r: Vec<u64> = client
-        .call_dynamic("dyn", Args::positional(vec![1.into(), 2.into()]).kwarg("k", "v"))
+        .call_dynamic(
+            "dyn",
+            Args::positional(vec![1.into(), 2.into()]).kwarg("k", "v"),
+        )
         .await
         .map(|v| pseud::value::from_value(v).unwrap())
         .unwrap();
@@ -87,7 +117,9 @@ async fn dynamic_handlers_see_args_and_kwargs() {
 async fn errors_carry_class_message_and_traceback() {
     let (server, client) = common::pair().await;
     server
-        .register("fail", || -> Result<(), Fault> { Err(Fault::new("ValueError", "boom")) })
+        .register("fail", || -> Result<(), Fault> {
+            Err(Fault::new("ValueError", "boom"))
+        })
         .unwrap();
     server
         .register("parse", |s: String| s.parse::<i32>())
@@ -105,7 +137,10 @@ async fn errors_carry_class_message_and_traceback() {
 
     let err = client.call::<Value>("fail", ()).await.unwrap_err();
     let r = err.remote().unwrap();
-    assert_eq!((r.class.as_str(), r.message.as_str()), ("ValueError", "boom"));
+    assert_eq!(
+        (r.class.as_str(), r.message.as_str()),
+        ("ValueError", "boom")
+    );
 
     let err = client.call::<i32>("parse", ("x",)).await.unwrap_err();
     let r = err.remote().unwrap();
@@ -136,7 +171,10 @@ async fn arguments_that_do_not_fit_are_type_errors() {
     server.register("add", |a: i64, b: i64| a + b).unwrap();
     for (args, needle) in [
         (vec![Value::from(1)], "takes 2 positional arguments but 1"),
-        (vec![1.into(), 2.into(), 3.into()], "takes 2 positional arguments but 3"),
+        (
+            vec![1.into(), 2.into(), 3.into()],
+            "takes 2 positional arguments but 3",
+        ),
         (vec![1.into(), "x".into()], "argument 2"),
     ] {
         let err = client.call::<i64>("add", args).await.unwrap_err();
@@ -244,7 +282,7 @@ async fn timeouts_fire_and_late_replies_are_dropped() {
 async fn per_client_timeout_applies() {
     let server = common::server(pseud::Server::builder("server"));
     server
-        .register("never", || std::future::pending::<i64>())
+        .register("never", std::future::pending::<i64>)
         .unwrap();
     let client = common::client(
         &server,
@@ -261,7 +299,7 @@ async fn per_client_timeout_applies() {
 async fn dropping_a_call_future_cleans_up() {
     let (server, client) = common::pair().await;
     server
-        .register("never", || std::future::pending::<i64>())
+        .register("never", std::future::pending::<i64>)
         .unwrap();
     let call = client.call::<i64>("never", ());
     // Poll it once so it is really sent, then drop it.
@@ -291,7 +329,9 @@ async fn process_wide_registry_and_fn_names() {
 async fn context_gives_identity_and_caller() {
     let (server, client) = common::pair().await;
     server
-        .register("whoami", |ctx: Context| serde_bytes::ByteBuf::from(ctx.user_id().to_vec()))
+        .register("whoami", |ctx: Context| {
+            serde_bytes::ByteBuf::from(ctx.user_id().to_vec())
+        })
         .unwrap();
     let who: serde_bytes::ByteBuf = client.call("whoami", ()).await.unwrap();
     assert!(who.is_empty(), "noop has an empty user id");
@@ -303,7 +343,10 @@ async fn ipc_and_inproc_endpoints_work() {
     std::fs::create_dir_all(&dir).unwrap();
     let ipc = format!("ipc://{}/s.sock", dir.display());
     for endpoint in [ipc.as_str(), "inproc://pseud-test-inproc"] {
-        let server = pseud::Server::builder("server").bind(endpoint).start().unwrap();
+        let server = pseud::Server::builder("server")
+            .bind(endpoint)
+            .start()
+            .unwrap();
         server.register("add", |a: i64, b: i64| a + b).unwrap();
         let client = pseud::Client::builder().connect(endpoint).unwrap();
         let r: i64 = client.call("add", (2, 5)).await.unwrap();

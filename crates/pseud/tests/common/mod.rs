@@ -16,7 +16,10 @@ pub fn trace() {
 /// A server on an ephemeral loopback port.
 pub fn server(builder: ServerBuilder) -> Server {
     trace();
-    builder.bind("tcp://127.0.0.1:0").start().expect("server starts")
+    builder
+        .bind("tcp://127.0.0.1:0")
+        .start()
+        .expect("server starts")
 }
 
 /// A client of `server`.

@@ -61,7 +61,10 @@ async fn stay(seconds: f64) {
 }
 
 async fn call(args: &CallArgs) -> Result<Value, Error> {
-    let usage = |m: String| Error::Encode { what: "arguments".into(), reason: m };
+    let usage = |m: String| Error::Encode {
+        what: "arguments".into(),
+        reason: m,
+    };
     let positional = match &args.args {
         Some(text) => match parse(text).map_err(usage)? {
             Value::Array(items) => items,
@@ -74,7 +77,10 @@ async fn call(args: &CallArgs) -> Result<Value, Error> {
         match parse(text).map_err(usage)? {
             Value::Map(pairs) => {
                 for (k, v) in pairs {
-                    let key = k.as_str().map(str::to_string).ok_or_else(|| usage("keyword names must be strings".into()))?;
+                    let key = k
+                        .as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| usage("keyword names must be strings".into()))?;
                     call_args = call_args.kwarg(key, v);
                 }
             }
@@ -107,7 +113,8 @@ async fn call(args: &CallArgs) -> Result<Value, Error> {
 }
 
 fn parse(text: &str) -> Result<Value, String> {
-    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("{text:?} is not JSON: {e}"))?;
+    let json: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("{text:?} is not JSON: {e}"))?;
     pseud::json::from_json(&json)
 }
 

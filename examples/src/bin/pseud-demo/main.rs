@@ -17,7 +17,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "pseud-demo", about = "Serve or call pseud v1 functions (interop and demo tool)")]
+#[command(
+    name = "pseud-demo",
+    about = "Serve or call pseud v1 functions (interop and demo tool)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

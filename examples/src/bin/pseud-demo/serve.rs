@@ -39,9 +39,9 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let security = match args.security {
         Security::Noop => ServerSecurity::Noop,
         Security::TrustedPeer => ServerSecurity::TrustedPeer,
-        Security::Plain => {
-            ServerSecurity::plain(|user, password| USERS.iter().any(|(u, p)| *u == user && *p == password))
-        }
+        Security::Plain => ServerSecurity::plain(|user, password| {
+            USERS.iter().any(|(u, p)| *u == user && *p == password)
+        }),
     };
     let endpoint = args.endpoint.replace(":*", ":0");
     let server = Server::builder(&args.name)
@@ -63,30 +63,44 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 pub fn register_demo_functions(server: &Server) -> Result<(), pseud::Error> {
     server.register("add", add)?;
     server.register("echo", |x: Value| x)?;
-    server.register("fail", || -> Result<(), Fault> { Err(Fault::new("ValueError", "boom")) })?;
+    server.register("fail", || -> Result<(), Fault> {
+        Err(Fault::new("ValueError", "boom"))
+    })?;
     server.register("sleep", |seconds: Value| async move {
-        let secs = seconds.as_f64().or_else(|| seconds.as_i64().map(|i| i as f64));
+        let secs = seconds
+            .as_f64()
+            .or_else(|| seconds.as_i64().map(|i| i as f64));
         match secs {
             Some(s) if (0.0..=3600.0).contains(&s) => {
                 tokio::time::sleep(Duration::from_secs_f64(s)).await;
                 Ok(seconds)
             }
-            _ => Err(Fault::type_error("sleep() argument must be a number of seconds from 0 to 3600")),
+            _ => Err(Fault::type_error(
+                "sleep() argument must be a number of seconds from 0 to 3600",
+            )),
         }
     })?;
     server.register("string.upper", |s: String| s.to_uppercase())?;
     server.register(
         "kw",
-        Function::new(|a: Value, b: Value| vec![a, b]).params(["a", "b"]).default("b", 2),
+        Function::new(|a: Value, b: Value| vec![a, b])
+            .params(["a", "b"])
+            .default("b", 2),
     )?;
-    server.register("whoami", |ctx: Context| ByteBuf::from(ctx.user_id().to_vec()))?;
+    server.register("whoami", |ctx: Context| {
+        ByteBuf::from(ctx.user_id().to_vec())
+    })?;
     let pings = Pings::default();
     let scheduled = pings.clone();
     server.register("callback.ping", move |ctx: Context| {
         let caller = ctx.caller();
-        let handle = tokio::spawn(async move { outcome(caller.call::<Value>("client.ping", ()).await) });
+        let handle =
+            tokio::spawn(async move { outcome(caller.call::<Value>("client.ping", ()).await) });
         let mut pings = scheduled.lock().unwrap_or_else(|p| p.into_inner());
-        pings.entry(ctx.user_id().to_vec()).or_default().push(handle);
+        pings
+            .entry(ctx.user_id().to_vec())
+            .or_default()
+            .push(handle);
         "scheduled"
     })?;
     server.register("callback.results", move |ctx: Context| {
@@ -113,10 +127,16 @@ pub fn register_demo_functions(server: &Server) -> Result<(), pseud::Error> {
 fn add(a: Value, b: Value) -> Result<Value, Fault> {
     let unsupported = || Fault::type_error(format!("unsupported operand types for +: {a} and {b}"));
     if let (Some(x), Some(y)) = (a.as_i64(), b.as_i64()) {
-        return x.checked_add(y).map(Value::from).ok_or_else(|| Fault::new("OverflowError", "integer overflow"));
+        return x
+            .checked_add(y)
+            .map(Value::from)
+            .ok_or_else(|| Fault::new("OverflowError", "integer overflow"));
     }
     if let (Some(x), Some(y)) = (a.as_u64(), b.as_u64()) {
-        return x.checked_add(y).map(Value::from).ok_or_else(|| Fault::new("OverflowError", "integer overflow"));
+        return x
+            .checked_add(y)
+            .map(Value::from)
+            .ok_or_else(|| Fault::new("OverflowError", "integer overflow"));
     }
     let num = |v: &Value| v.as_f64().or_else(|| v.as_i64().map(|i| i as f64));
     if let (Some(x), Some(y)) = (num(&a), num(&b)) {
@@ -136,7 +156,10 @@ fn outcome(result: Result<Value, pseud::Error>) -> Value {
             let (class, message) = crate::call::error_parts(&e);
             Value::Map(vec![(
                 "error".into(),
-                Value::Map(vec![("class".into(), class.into()), ("message".into(), message.into())]),
+                Value::Map(vec![
+                    ("class".into(), class.into()),
+                    ("message".into(), message.into()),
+                ]),
             )])
         }
     }
@@ -151,7 +174,9 @@ async fn call_client_on_connect(
         match events.recv().await {
             Ok(PeerEvent::Connected { user_id, .. }) if user_id == user.as_bytes() => {
                 let line = match remote.call::<Value>("client.ping", ()).await {
-                    Ok(result) => json!({"event": "server_callback", "user": user, "ok": true, "result": pseud::json::to_json(&result)}),
+                    Ok(result) => {
+                        json!({"event": "server_callback", "user": user, "ok": true, "result": pseud::json::to_json(&result)})
+                    }
                     Err(e) => {
                         let (class, message) = crate::call::error_parts(&e);
                         json!({"event": "server_callback", "user": user, "ok": false, "error": {"class": class, "message": message}})
