@@ -40,6 +40,11 @@ impl Remote {
         self
     }
 
+    /// How many calls made through this endpoint are waiting for their reply.
+    pub fn calls_in_flight(&self) -> usize {
+        self.shared.lock_pending().len()
+    }
+
     /// Calls `name` with positional arguments and decodes the result as `R`.
     ///
     /// ```no_run

@@ -268,6 +268,7 @@ async fn timeouts_fire_and_late_replies_are_dropped() {
         .unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err}");
     assert!(started.elapsed() < Duration::from_millis(290));
+    assert_eq!(client.calls_in_flight(), 0);
     // The late reply arrives and is dropped quietly; the client keeps working.
     let r: u64 = client.call("slow", (1,)).await.unwrap();
     assert_eq!(r, 1);
@@ -305,6 +306,7 @@ async fn dropping_a_call_future_cleans_up() {
     // Poll it once so it is really sent, then drop it.
     let r = tokio::time::timeout(Duration::from_millis(50), call).await;
     assert!(r.is_err());
+    assert_eq!(client.calls_in_flight(), 0, "the dropped call left its entry behind");
     // A fresh call still works and the dropped one left nothing behind.
     let ok: bool = client.call("__ping", ()).await.unwrap();
     assert!(ok);
