@@ -45,7 +45,7 @@ impl ClientBuilder {
         self.security.apply(&raw)?;
         let label = format!("client of {} at {endpoint}", self.server_name);
         let registry = self.opts.registry.clone();
-        let running = Running::start(label, raw, self.opts, true, |raw| {
+        let running = Running::start(label, raw, self.opts, true, None, |raw| {
             raw.connect(endpoint)
                 .map_err(Error::zmq(format!("connect {endpoint}")))
         })?;

@@ -135,11 +135,20 @@ impl Running {
         raw: zmq::Socket,
         opts: Options,
         is_client: bool,
+        zap: Option<crate::zap::ZapDomain>,
         connect: impl FnOnce(&zmq::Socket) -> Result<(), Error>,
     ) -> Result<Self, Error> {
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(Error::Register(
+            return Err(Error::Setup(
                 "servers and clients must be started inside a tokio runtime".into(),
+            ));
+        }
+        // Every call has a timeout, so the runtime must have timers; say so now
+        // rather than panic at the first call.
+        if std::panic::catch_unwind(|| drop(tokio::time::sleep(Duration::ZERO))).is_err() {
+            return Err(Error::Setup(
+                "the tokio runtime has no timers: build it with enable_time() or enable_all()"
+                    .into(),
             ));
         }
         let mut socket = Socket::new(raw)?;
@@ -157,8 +166,9 @@ impl Running {
             max_message_size: opts.max_message_size,
             stop_grace: opts.stop_grace,
             events: tokio::sync::broadcast::channel(256).0,
+            closed: tokio::sync::watch::channel(false).0,
         });
-        let engine = Engine::new(shared.clone(), socket, Some(monitor), rx, is_client);
+        let engine = Engine::new(shared.clone(), socket, Some(monitor), rx, is_client, zap);
         tokio::spawn(engine.run());
         Ok(Running {
             shared,
@@ -167,19 +177,22 @@ impl Running {
     }
 
     /// Stops gracefully: running handlers finish and their replies are sent;
-    /// calls still waiting fail with [`Error::Closed`]. Idempotent.
+    /// calls still waiting fail with [`Error::Closed`]. Idempotent; every caller
+    /// returns once the socket task has ended.
     pub(crate) async fn stop(&self) {
-        {
+        let mut closed = self.shared.closed.subscribe();
+        let first = {
             let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
-            if *stopped {
+            !std::mem::replace(&mut *stopped, true)
+        };
+        if first {
+            let (done, _) = oneshot::channel();
+            if self.shared.cmd.send(Command::Stop(done)).is_err() {
                 return;
             }
-            *stopped = true;
         }
-        let (done, wait) = oneshot::channel();
-        if self.shared.cmd.send(Command::Stop(done)).is_ok() {
-            let _ = wait.await;
-        }
+        // An error means the task is gone already.
+        let _ = closed.wait_for(|c| *c).await;
     }
 }
 

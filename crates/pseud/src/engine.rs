@@ -112,6 +112,8 @@ pub(crate) struct Shared {
     pub max_message_size: usize,
     pub stop_grace: Duration,
     pub events: tokio::sync::broadcast::Sender<PeerEvent>,
+    /// Turns true when the socket task has ended.
+    pub closed: tokio::sync::watch::Sender<bool>,
 }
 
 impl Shared {
@@ -156,14 +158,18 @@ pub(crate) struct Engine {
     retry_delay: Duration,
     /// Why the last handshake with our server failed, until one succeeds.
     handshake_failure: Option<Error>,
-    /// user id → routing id, learnt from every received message.
+    /// Connected peers: routing id → user id.
+    peers: HashMap<Arc<[u8]>, Vec<u8>>,
+    /// user id → routing id of its latest connection (what `send_to` uses).
     routes: HashMap<Vec<u8>, Arc<[u8]>>,
     /// Handlers running on their own task.
     in_flight: usize,
     stopping: Option<(oneshot::Sender<()>, Instant)>,
-    /// A second disconnect sweep, for pipes libzmq had not torn down at the first.
-    sweep_at: Option<Instant>,
+    /// Follow-up disconnect sweeps, for pipes libzmq had not torn down at the first.
+    sweeps: Vec<Instant>,
     is_client: bool,
+    /// The server's ZAP domain: its logins are verified as long as the socket lives.
+    _zap: Option<crate::zap::ZapDomain>,
 }
 
 const RECV_BATCH: usize = 256;
@@ -177,6 +183,7 @@ impl Engine {
         monitor: Option<Monitor>,
         rx: mpsc::UnboundedReceiver<Command>,
         is_client: bool,
+        zap: Option<crate::zap::ZapDomain>,
     ) -> Self {
         Engine {
             shared,
@@ -188,11 +195,13 @@ impl Engine {
             retry_at: None,
             retry_delay: MIN_RETRY,
             handshake_failure: None,
+            peers: HashMap::new(),
             routes: HashMap::new(),
             in_flight: 0,
             stopping: None,
-            sweep_at: None,
+            sweeps: Vec::new(),
             is_client,
+            _zap: zap,
         }
     }
 
@@ -252,13 +261,18 @@ impl Engine {
                     self.retry_delay = (self.retry_delay * 2).min(MAX_RETRY);
                     self.retry_parked();
                 }
-                _ = sleep_until(self.sweep_at) => {
-                    self.sweep_at = None;
+                _ = sleep_until(self.sweeps.first().copied()) => {
+                    self.sweeps.remove(0);
                     self.sweep_disconnected();
                 }
                 _ = sleep_until(stop_deadline) => {
-                    tracing::warn!(in_flight = self.in_flight, "stop grace period over; abandoning running handlers");
+                    tracing::warn!(
+                        in_flight = self.in_flight,
+                        unsent = self.backlog.len(),
+                        "stop grace period over; abandoning running handlers and unsent messages"
+                    );
                     self.in_flight = 0;
+                    self.backlog.clear();
                 }
             }
         }
@@ -275,6 +289,13 @@ impl Engine {
     }
 
     fn close(mut self) {
+        // Refuse new commands first, so calls made from now on fail at once.
+        self.rx.close();
+        while let Ok(cmd) = self.rx.try_recv() {
+            if let Command::Send(Outgoing { call: Some(id), .. }) = cmd {
+                self.shared.fail(&id, Error::Closed);
+            }
+        }
         let pending: Vec<Pending> = self.shared.lock_pending().drain().map(|(_, p)| p).collect();
         for p in pending {
             let _ = p.tx.send(Err(Error::Closed));
@@ -282,6 +303,7 @@ impl Engine {
         if let Some((done, _)) = self.stopping.take() {
             let _ = done.send(());
         }
+        self.shared.closed.send_replace(true);
         tracing::debug!("socket task stopped");
     }
 
@@ -383,6 +405,10 @@ impl Engine {
             }
             return;
         }
+        if let Route::RoutingId(rid) | Route::Server(rid) = &out.route {
+            let rid = rid.clone();
+            self.forget_peer(&rid);
+        }
         let peer = out.route.describe();
         match out.call {
             Some(id) => self.shared.fail(&id, Error::Unreachable { peer }),
@@ -457,9 +483,7 @@ impl Engine {
         self.learn_route(&user_id, &routing_id);
         let size: usize = frames.iter().map(|f| f.len()).sum();
         match classify(&frames) {
-            Inbound::Probe => {
-                tracing::debug!(user = %String::from_utf8_lossy(&user_id), routing_id = %hex(&routing_id), "peer connected");
-            }
+            Inbound::Probe => {}
             Inbound::Malformed { reason, answer_id } => {
                 tracing::warn!(%reason, routing_id = %hex(&routing_id), "malformed message");
                 if let Some(id) = answer_id {
@@ -530,16 +554,17 @@ impl Engine {
         if self.is_client {
             return;
         }
-        match self.routes.get(user_id) {
-            Some(known) if known == routing_id => {}
-            _ => {
-                self.routes.insert(user_id.to_vec(), routing_id.clone());
-                // No receiver is fine: events are for whoever subscribed.
-                let _ = self.shared.events.send(PeerEvent::Connected {
-                    user_id: user_id.to_vec(),
-                    routing_id: routing_id.to_vec(),
-                });
-            }
+        if !self.peers.contains_key(routing_id) {
+            self.peers.insert(routing_id.clone(), user_id.to_vec());
+            tracing::debug!(user = %String::from_utf8_lossy(user_id), routing_id = %hex(routing_id), "peer connected");
+            // No receiver is fine: events are for whoever subscribed.
+            let _ = self.shared.events.send(PeerEvent::Connected {
+                user_id: user_id.to_vec(),
+                routing_id: routing_id.to_vec(),
+            });
+        }
+        if self.routes.get(user_id) != Some(routing_id) {
+            self.routes.insert(user_id.to_vec(), routing_id.clone());
         }
     }
 
@@ -576,11 +601,16 @@ impl Engine {
             self.reply(routing_id, id, Err(fault));
             return;
         };
-        tracing::trace!(name = %work.name, "call");
+        let span = tracing::debug_span!(
+            "call",
+            name = %work.name,
+            user = %String::from_utf8_lossy(&user_id),
+        );
         let ctx = Context::new(self.shared.clone(), user_id, routing_id.clone());
         let name = work.name;
-        let invoked =
-            std::panic::catch_unwind(AssertUnwindSafe(|| function.invoke(&name, ctx, work.args)));
+        let invoked = span.in_scope(|| {
+            std::panic::catch_unwind(AssertUnwindSafe(|| function.invoke(&name, ctx, work.args)))
+        });
         let mut future = match invoked {
             Ok(Ok(Invoke::Ready(result))) => return self.reply(routing_id, id, result),
             Ok(Err(fault)) => return self.reply(routing_id, id, Err(fault)),
@@ -588,7 +618,7 @@ impl Engine {
             Ok(Ok(Invoke::Pending(future))) => AssertUnwindSafe(future).catch_unwind(),
         };
         // Poll once inline: a future that completes at once needs no task.
-        match (&mut future).now_or_never() {
+        match span.in_scope(|| (&mut future).now_or_never()) {
             Some(result) => {
                 let result = result.unwrap_or_else(|p| Err(panic_fault(&name, p)));
                 self.reply(routing_id, id, result)
@@ -597,7 +627,7 @@ impl Engine {
                 self.in_flight += 1;
                 let cmd = self.shared.cmd.clone();
                 let id = id.to_vec();
-                tokio::spawn(async move {
+                let task = async move {
                     let result = future.await.unwrap_or_else(|p| Err(panic_fault(&name, p)));
                     let (kind, body) = match result {
                         Ok(body) => (MessageType::Ok, body),
@@ -611,7 +641,8 @@ impl Engine {
                         call: None,
                         handler_done: true,
                     }));
-                });
+                };
+                tokio::spawn(tracing::Instrument::instrument(task, span));
             }
         }
     }
@@ -639,11 +670,17 @@ impl Engine {
             }
             Event::Disconnected => {
                 tracing::info!(%endpoint, "connection lost");
+                // Replies that arrived before the connection dropped are still queued.
+                self.drain_incoming();
                 if self.is_client {
                     self.fail_sent(|peer| Error::Disconnected { peer });
                 } else {
                     self.sweep_disconnected();
-                    self.sweep_at = Some(Instant::now() + Duration::from_millis(50));
+                    let now = Instant::now();
+                    self.sweeps = vec![
+                        now + Duration::from_millis(50),
+                        now + Duration::from_millis(500),
+                    ];
                 }
             }
             Event::AuthFailed(status) => {
@@ -694,50 +731,58 @@ impl Engine {
         }
     }
 
-    /// Finds peers that are gone (known routes and peers with calls in flight),
+    /// Finds peers that are gone (connected peers and peers with calls in flight),
     /// forgets them and fails their calls with `Disconnected`.
     fn sweep_disconnected(&mut self) {
-        let mut peers: HashSet<Arc<[u8]>> = self.routes.values().cloned().collect();
-        peers.extend(
+        let mut candidates: HashSet<Arc<[u8]>> = self.peers.keys().cloned().collect();
+        candidates.extend(
             self.shared
                 .lock_pending()
                 .values()
                 .filter_map(|p| p.routing_id.clone()),
         );
-        for rid in peers {
+        for rid in candidates {
             // A HEARTBEAT is ignored by every pseud peer; its send tells if the peer is there.
             let probe = self
                 .socket
                 .try_send(&rid, b"", MessageType::Heartbeat.byte(), b"");
-            if probe != Ok(Sent::Unreachable) {
-                continue;
+            if probe == Ok(Sent::Unreachable) {
+                self.forget_peer(&rid);
             }
-            let gone_users: Vec<Vec<u8>> = self
-                .routes
-                .iter()
-                .filter(|(_, r)| **r == rid)
-                .map(|(u, _)| u.clone())
-                .collect();
-            for user_id in gone_users {
-                self.routes.remove(&user_id);
-                tracing::info!(user = %String::from_utf8_lossy(&user_id), routing_id = %hex(&rid), "peer disconnected");
-                let _ = self.shared.events.send(PeerEvent::Disconnected {
-                    user_id,
-                    routing_id: rid.to_vec(),
-                });
-            }
-            let gone: Vec<Pending> = {
-                let mut pending = self.shared.lock_pending();
-                let ids: Vec<MessageId> = pending
+        }
+    }
+
+    fn forget_peer(&mut self, rid: &Arc<[u8]>) {
+        if let Some(user_id) = self.peers.remove(rid) {
+            tracing::info!(user = %String::from_utf8_lossy(&user_id), routing_id = %hex(rid), "peer disconnected");
+            if self.routes.get(&user_id) == Some(rid) {
+                // Another connection of the same user (or another noop peer) takes over.
+                let other = self
+                    .peers
                     .iter()
-                    .filter(|(_, p)| p.routing_id.as_ref() == Some(&rid))
-                    .map(|(id, _)| *id)
-                    .collect();
-                ids.iter().filter_map(|id| pending.remove(id)).collect()
-            };
-            for p in gone {
-                let _ = p.tx.send(Err(Error::Disconnected { peer: p.peer }));
+                    .find(|(_, u)| **u == user_id)
+                    .map(|(r, _)| r.clone());
+                match other {
+                    Some(r) => self.routes.insert(user_id.clone(), r),
+                    None => self.routes.remove(&user_id),
+                };
             }
+            let _ = self.shared.events.send(PeerEvent::Disconnected {
+                user_id,
+                routing_id: rid.to_vec(),
+            });
+        }
+        let gone: Vec<Pending> = {
+            let mut pending = self.shared.lock_pending();
+            let ids: Vec<MessageId> = pending
+                .iter()
+                .filter(|(_, p)| p.routing_id.as_ref() == Some(rid))
+                .map(|(id, _)| *id)
+                .collect();
+            ids.iter().filter_map(|id| pending.remove(id)).collect()
+        };
+        for p in gone {
+            let _ = p.tx.send(Err(Error::Disconnected { peer: p.peer }));
         }
     }
 }

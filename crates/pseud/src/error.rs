@@ -69,6 +69,9 @@ pub enum Error {
     /// The server or client was stopped.
     #[error("the endpoint is stopped")]
     Closed,
+    /// A server or client could not be set up (runtime, socket, security settings).
+    #[error("cannot start: {0}")]
+    Setup(String),
     /// A function name could not be registered.
     #[error("cannot register: {0}")]
     Register(String),
@@ -209,11 +212,38 @@ impl<E: std::error::Error + Send + Sync + 'static> From<E> for Fault {
     }
 }
 
-/// `core::num::error::ParseIntError` → `ParseIntError`; generics are dropped.
+/// The class a Rust error type travels as: `core::num::error::ParseIntError` →
+/// `ParseIntError`; a type merely called `Error` takes its crate or module name
+/// (`serde_json::Error` → `SerdeJsonError`), and `std::io::Error` is Python's `OSError`.
 fn short_type_name<T: ?Sized>() -> String {
     let full = std::any::type_name::<T>();
     let base = full.split('<').next().unwrap_or(full);
-    base.rsplit("::").next().unwrap_or(base).to_string()
+    let segments: Vec<&str> = base.split("::").collect();
+    let last = segments.last().copied().unwrap_or(base);
+    if last != "Error" {
+        return last.to_string();
+    }
+    if base == "std::io::error::Error" {
+        return "OSError".into();
+    }
+    let owner = segments
+        .iter()
+        .rev()
+        .skip(1)
+        .find(|s| **s != "error" && **s != "errors")
+        .or(segments.first())
+        .copied()
+        .unwrap_or("Rust");
+    let camel: String = owner
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect();
+    format!("{camel}Error")
 }
 
 #[cfg(test)]
@@ -227,6 +257,15 @@ mod tests {
         assert_eq!(fault.class, "ParseIntError");
         assert_eq!(fault.message, "invalid digit found in string");
         assert!(fault.traceback.contains("ParseIntError"));
+    }
+
+    #[test]
+    fn types_called_error_take_their_owner_name() {
+        let io = std::io::Error::other("disk");
+        assert_eq!(Fault::from(io).class, "OSError");
+        let json = serde_json::from_str::<i32>("x").unwrap_err();
+        assert_eq!(Fault::from(json).class, "SerdeJsonError");
+        assert_eq!(Fault::from(Error::Closed).class, "PseudError");
     }
 
     #[test]

@@ -76,6 +76,12 @@ impl Function {
                 default: None,
             })
             .collect();
+        if self.arity.is_none() {
+            self.config_error = Some(
+                "parameter names are for typed handlers; a handler taking Args binds its own"
+                    .into(),
+            );
+        }
         if let Some(arity) = self.arity
             && arity != params.len()
         {

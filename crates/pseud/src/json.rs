@@ -10,7 +10,9 @@
 //! | ext | `{"$ext":[code,"<lowercase hex>"]}` |
 //!
 //! The tagged forms are recognised on input only as one-key objects; a str map
-//! with one such key is written as `$map`, so every value round-trips.
+//! with one such key is written as `$map`, so maps round-trip. JSON has one number
+//! type, so a float32 comes back as float64, and a str that is not valid UTF-8
+//! comes back as bin.
 
 use serde_json::{Map, Number, Value as Json, json};
 

@@ -61,8 +61,13 @@ impl Registry {
     /// Closures have no name: register them with [`Registry::register`].
     pub fn register_fn<M, F>(&self, function: F) -> Result<(), Error>
     where
-        F: IntoFunction<M>,
+        F: IntoFunction<M> + 'static,
     {
+        if std::any::TypeId::of::<F>() == std::any::TypeId::of::<Function>() {
+            return Err(Error::Register(
+                "a Function value has no name of its own; use register(name, function)".into(),
+            ));
+        }
         let name = fn_name::<F>()?;
         self.register(name, function)
     }
@@ -110,7 +115,10 @@ impl std::fmt::Debug for Registry {
 fn fn_name<F>() -> Result<String, Error> {
     let full = std::any::type_name::<F>();
     let last = full.rsplit("::").next().unwrap_or(full);
-    if last.contains('{') || last.contains('<') || last.is_empty() {
+    let is_ident = !last.is_empty()
+        && !last.starts_with(|c: char| c.is_ascii_digit())
+        && last.chars().all(|c| c.is_alphanumeric() || c == '_');
+    if !is_ident || !full.contains("::") {
         return Err(Error::Register(format!(
             "{full} has no usable name; register it with an explicit name"
         )));
@@ -132,6 +140,9 @@ mod tests {
         r.register_fn(add).unwrap();
         assert_eq!(r.names(), vec!["add".to_string()]);
         assert!(r.register_fn(|x: i64| x).is_err());
+        assert!(r.register_fn(Function::new(add)).is_err());
+        let pointer: fn(i64, i64) -> i64 = add;
+        assert!(r.register_fn(pointer).is_err());
     }
 
     #[test]

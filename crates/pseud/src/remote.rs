@@ -115,14 +115,18 @@ impl Remote {
                 handler_done: false,
             }))
             .map_err(|_| Error::Closed)?;
-        match tokio::time::timeout(timeout, rx).await {
+        let result = match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(reply)) => reply,
             Ok(Err(_)) => Err(Error::Closed),
             Err(_) => Err(Error::Timeout {
                 name: name.to_string(),
                 timeout,
             }),
+        };
+        if let Err(e) = &result {
+            tracing::debug!(name, peer = %self.route.describe(), error = %e, "call failed");
         }
+        result
     }
 }
 

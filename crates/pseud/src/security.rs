@@ -33,7 +33,7 @@ impl ClientSecurity {
         if let ClientSecurity::Plain { username, password } = self {
             let valid = |s: &str| (1..=255).contains(&s.len());
             if !valid(username) || !valid(password) {
-                return Err(Error::Register(
+                return Err(Error::Setup(
                     "PLAIN needs a username and a password of 1 to 255 bytes each (a libzmq limit)"
                         .into(),
                 ));

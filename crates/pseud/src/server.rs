@@ -8,7 +8,6 @@ use crate::registry::Registry;
 use crate::remote::Remote;
 use crate::security::ServerSecurity;
 use crate::socket;
-use crate::zap::ZapDomain;
 
 /// Configures a [`Server`]; finish with [`ServerBuilder::start`].
 #[must_use]
@@ -56,13 +55,12 @@ impl ServerBuilder {
         tracing::info!(name = %self.name, ?endpoints, security = ?self.security, "server started");
         let label = format!("server {} at {}", self.name, endpoints.join(","));
         let registry = self.opts.registry.clone();
-        let running = Running::start(label, raw, self.opts, false, |_| Ok(()))?;
+        let running = Running::start(label, raw, self.opts, false, zap, |_| Ok(()))?;
         Ok(Server {
             name: self.name,
             endpoints,
             registry,
             running,
-            _zap: zap,
         })
     }
 }
@@ -82,7 +80,6 @@ pub struct Server {
     endpoints: Vec<String>,
     registry: Registry,
     running: Running,
-    _zap: Option<ZapDomain>,
 }
 
 impl Server {

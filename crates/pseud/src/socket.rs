@@ -86,7 +86,7 @@ impl Socket {
         #[allow(unsafe_code)]
         let ready =
             unsafe { AsyncFd::register_with_interest(Fd(fd), tokio::io::Interest::READABLE) }
-                .map_err(|e| Error::Register(format!("cannot watch the libzmq socket fd: {e}")))?;
+                .map_err(|e| Error::Setup(format!("cannot watch the libzmq socket fd: {e}")))?;
         Ok(Socket {
             ready,
             inner,

@@ -88,7 +88,85 @@ pub fn read_value(bytes: &[u8]) -> Result<Value, String> {
             cursor.len()
         ));
     }
+    // rmpv reads the reserved marker 0xc1 as nil; only a value with a nil can hide one.
+    if contains_nil(&value) && has_reserved_marker(bytes) {
+        return Err("undecodable msgpack: reserved byte 0xc1".into());
+    }
     Ok(value)
+}
+
+fn contains_nil(value: &Value) -> bool {
+    match value {
+        Value::Nil => true,
+        Value::Array(items) => items.iter().any(contains_nil),
+        Value::Map(pairs) => pairs
+            .iter()
+            .any(|(k, v)| contains_nil(k) || contains_nil(v)),
+        _ => false,
+    }
+}
+
+/// Walks the markers of well-formed msgpack and tells whether one is 0xc1.
+fn has_reserved_marker(mut buf: &[u8]) -> bool {
+    fn take(buf: &mut &[u8], n: usize) -> Option<u64> {
+        let (head, rest) = buf.split_at_checked(n)?;
+        *buf = rest;
+        Some(head.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+    }
+    let mut remaining: u64 = 1;
+    while remaining > 0 {
+        remaining -= 1;
+        let Some(marker) = take(&mut buf, 1) else {
+            return false;
+        };
+        let skip = match marker as u8 {
+            0xc1 => return true,
+            m @ 0x80..=0x8f => {
+                remaining += 2 * u64::from(m & 0x0f);
+                0
+            }
+            m @ 0x90..=0x9f => {
+                remaining += u64::from(m & 0x0f);
+                0
+            }
+            m @ 0xa0..=0xbf => u64::from(m & 0x1f),
+            0xc4 | 0xd9 => take(&mut buf, 1).unwrap_or(0),
+            0xc5 | 0xda => take(&mut buf, 2).unwrap_or(0),
+            0xc6 | 0xdb => take(&mut buf, 4).unwrap_or(0),
+            0xc7 => take(&mut buf, 1).unwrap_or(0) + 1,
+            0xc8 => take(&mut buf, 2).unwrap_or(0) + 1,
+            0xc9 => take(&mut buf, 4).unwrap_or(0) + 1,
+            0xca | 0xce | 0xd2 => 4,
+            0xcb | 0xcf | 0xd3 => 8,
+            0xcc | 0xd0 => 1,
+            0xcd | 0xd1 => 2,
+            0xd4 => 2,
+            0xd5 => 3,
+            0xd6 => 5,
+            0xd7 => 9,
+            0xd8 => 17,
+            0xdc => {
+                remaining += take(&mut buf, 2).unwrap_or(0);
+                0
+            }
+            0xdd => {
+                remaining += take(&mut buf, 4).unwrap_or(0);
+                0
+            }
+            0xde => {
+                remaining += 2 * take(&mut buf, 2).unwrap_or(0);
+                0
+            }
+            0xdf => {
+                remaining += 2 * take(&mut buf, 4).unwrap_or(0);
+                0
+            }
+            _ => 0,
+        };
+        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+        buf = buf.get(skip..).unwrap_or(&[]);
+    }
+    false
 }
 
 /// Nesting deeper than this is refused instead of overflowing the stack.
@@ -355,6 +433,16 @@ mod tests {
         }
         let err = decode_work(&unhex("93a161908101a162")).unwrap_err();
         assert_eq!(err.class, "TypeError");
+    }
+
+    #[test]
+    fn the_reserved_marker_is_refused_anywhere() {
+        for bad in ["c1", "92c0c1", "82a161c1a162c0", "93a16190c1"] {
+            assert!(read_value(&unhex(bad)).is_err(), "{bad}");
+        }
+        for good in ["c0", "92c0c0", "93c70200c1c1c0c0", "92a2c1c1c0"] {
+            assert!(read_value(&unhex(good)).is_ok(), "{good}");
+        }
     }
 
     #[test]

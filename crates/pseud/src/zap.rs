@@ -61,7 +61,7 @@ fn start() -> Result<(), Error> {
             Ok(())
         })
         .clone()
-        .map_err(|e| Error::Register(format!("cannot start the ZAP handler: {e}")))
+        .map_err(|e| Error::Setup(format!("cannot start the ZAP handler: {e}")))
 }
 
 fn serve(socket: zmq::Socket) {

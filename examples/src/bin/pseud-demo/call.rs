@@ -89,7 +89,13 @@ async fn call(args: &CallArgs) -> Result<Value, Error> {
     }
     let security = match args.security {
         Security::Plain => ClientSecurity::plain(&args.user, &args.password),
-        _ => ClientSecurity::Noop,
+        Security::Noop => ClientSecurity::Noop,
+        Security::TrustedPeer => {
+            return Err(Error::Setup(
+                "trusted_peer is a server mode; a client of such a server uses --security plain"
+                    .into(),
+            ));
+        }
     };
     let timeout = Duration::from_secs_f64(args.timeout.clamp(0.001, 86_400.0));
     let client = Client::builder()
@@ -127,7 +133,7 @@ pub fn error_parts(e: &Error) -> (String, String) {
         Error::Unreachable { .. } => "UnreachableError",
         Error::Handshake(_) => "HandshakeError",
         Error::Disconnected { .. } => "DisconnectedError",
-        Error::Encode { .. } => "UsageError",
+        Error::Encode { .. } | Error::Setup(_) => "UsageError",
         Error::Decode { .. } => "DecodeError",
         _ => "Error",
     };
