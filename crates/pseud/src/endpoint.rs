@@ -68,8 +68,8 @@ macro_rules! option_setters {
         }
 
         /// The largest message accepted, all frames together (16 MiB unless set).
-        /// A larger WORK gets an ERROR reply; one over twice the limit makes libzmq
-        /// drop the connection.
+        /// A larger WORK gets an ERROR reply (`MessageTooLarge`); a single frame over
+        /// twice the limit makes libzmq drop the connection before it is read.
         pub fn max_message_size(mut self, bytes: usize) -> Self {
             self.opts.max_message_size = bytes;
             self

@@ -137,7 +137,7 @@ fn tagged(tag: &str, inner: &Json) -> Result<Value, String> {
 }
 
 fn unhex(h: &str) -> Result<Vec<u8>, String> {
-    if h.len() % 2 != 0 || !h.is_ascii() {
+    if !h.len().is_multiple_of(2) || !h.is_ascii() {
         return Err(format!("{h:?} is not an even-length hex string"));
     }
     (0..h.len())

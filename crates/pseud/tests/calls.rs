@@ -306,7 +306,11 @@ async fn dropping_a_call_future_cleans_up() {
     // Poll it once so it is really sent, then drop it.
     let r = tokio::time::timeout(Duration::from_millis(50), call).await;
     assert!(r.is_err());
-    assert_eq!(client.calls_in_flight(), 0, "the dropped call left its entry behind");
+    assert_eq!(
+        client.calls_in_flight(),
+        0,
+        "the dropped call left its entry behind"
+    );
     // A fresh call still works and the dropped one left nothing behind.
     let ok: bool = client.call("__ping", ()).await.unwrap();
     assert!(ok);
