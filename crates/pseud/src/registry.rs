@@ -12,7 +12,15 @@ use crate::function::{DEFAULT_DOMAIN, Function, IntoFunction};
 /// consults the process-wide [`Registry::global`] (unless told not to).
 #[derive(Clone, Default)]
 pub struct Registry {
-    entries: Arc<RwLock<HashMap<String, Vec<Arc<Function>>>>>,
+    entries: Arc<RwLock<Entries>>,
+}
+
+#[derive(Default)]
+struct Entries {
+    functions: HashMap<String, Vec<Arc<Function>>>,
+    /// Second names that stand for a registered name while only one claims them;
+    /// `None` once two different targets claimed the same alias.
+    aliases: HashMap<String, Option<String>>,
 }
 
 static GLOBAL: LazyLock<Registry> = LazyLock::new(Registry::new);
@@ -45,7 +53,7 @@ impl Registry {
             .check()
             .map_err(|e| Error::Register(format!("{name}: {e}")))?;
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        let slot = entries.entry(name).or_default();
+        let slot = entries.functions.entry(name).or_default();
         slot.retain(|f| f.domain_name() != function.domain_name());
         // Specific domains are tried before the default one.
         if function.domain_name() == DEFAULT_DOMAIN {
@@ -75,13 +83,34 @@ impl Registry {
     /// Removes every registration of `name`; returns whether there was one.
     pub fn unregister(&self, name: &str) -> bool {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        entries.remove(name).is_some()
+        entries.functions.remove(name).is_some()
+    }
+
+    /// Makes `alias` a second name for the registered `target`, as long as no other
+    /// target claims the same alias: a second claim withdraws the alias for good, so
+    /// an ambiguous short name never silently picks one. A registered function of
+    /// the alias's own name always wins over the alias.
+    ///
+    /// This is how cara makes `Calculator.add` also callable as plain `add`.
+    pub fn alias(&self, alias: impl Into<String>, target: impl Into<String>) {
+        let (alias, target) = (alias.into(), target.into());
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        match entries.aliases.get(&alias) {
+            None => {
+                entries.aliases.insert(alias, Some(target));
+            }
+            Some(Some(existing)) if *existing == target => {}
+            Some(_) => {
+                tracing::debug!(%alias, "alias claimed twice; withdrawn");
+                entries.aliases.insert(alias, None);
+            }
+        }
     }
 
     /// The registered names, sorted.
     pub fn names(&self) -> Vec<String> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        let mut names: Vec<String> = entries.keys().cloned().collect();
+        let mut names: Vec<String> = entries.functions.keys().cloned().collect();
         names.sort();
         names
     }
@@ -93,14 +122,21 @@ impl Registry {
         admits: impl Fn(&str) -> bool,
     ) -> Option<Arc<Function>> {
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        entries
-            .get(name)?
-            .iter()
-            .find(|f| {
-                let domain = f.domain_name();
-                domain == DEFAULT_DOMAIN || admits(domain)
-            })
-            .cloned()
+        let pick = |name: &str| {
+            entries
+                .functions
+                .get(name)?
+                .iter()
+                .find(|f| {
+                    let domain = f.domain_name();
+                    domain == DEFAULT_DOMAIN || admits(domain)
+                })
+                .cloned()
+        };
+        pick(name).or_else(|| match entries.aliases.get(name) {
+            Some(Some(target)) => pick(target),
+            _ => None,
+        })
     }
 }
 
@@ -156,6 +192,22 @@ mod tests {
         assert_eq!(admin.domain_name(), "admin");
         assert_eq!(other.domain_name(), DEFAULT_DOMAIN);
         assert!(r.lookup("g", |_| true).is_none());
+    }
+
+    #[test]
+    fn aliases_stand_in_until_claimed_twice() {
+        let r = Registry::new();
+        r.register("A.add", Function::new(|| 1)).unwrap();
+        r.register("B.add", Function::new(|| 2)).unwrap();
+        r.alias("add", "A.add");
+        r.alias("add", "A.add");
+        assert!(r.lookup("add", |_| true).is_some());
+        r.alias("add", "B.add");
+        assert!(r.lookup("add", |_| true).is_none());
+        r.alias("add", "A.add");
+        assert!(r.lookup("add", |_| true).is_none(), "withdrawn for good");
+        r.register("add", Function::new(|| 3)).unwrap();
+        assert!(r.lookup("add", |_| true).is_some(), "a real registration wins");
     }
 
     #[test]

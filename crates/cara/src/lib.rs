@@ -1,0 +1,30 @@
+//! # cara
+//!
+//! The runtime of schema-driven RPC: Cap'n Proto schemas become Rust types, async
+//! server traits and typed client stubs (see the `cara-build` crate and the
+//! [`schema!`] macro), which travel over the [`pseud`] transport in cara's msgpack
+//! encoding — a struct is a map keyed by field ordinal; field names are accepted on
+//! input.
+//!
+//! Generated code depends on this crate alone.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod codec;
+mod error;
+mod interface;
+mod structs;
+
+pub use codec::{Data, Decode, Encode};
+pub use error::DecodeError;
+pub use interface::{BoxFuture, Dispatch, InterfaceInfo, MethodInfo, Stub, serve};
+pub use pseud::{self, Client, Context, Error, Fault, Remote, Server, Value};
+
+/// Support for generated code; not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::interface::{decode_param, decode_result};
+    pub use crate::structs::{enum_ordinal, struct_fields, struct_map};
+    pub use std::future::Future;
+    pub use std::sync::Arc;
+    pub use std::time::Duration;
+}
