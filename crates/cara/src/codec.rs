@@ -184,6 +184,25 @@ impl<T: Decode> Decode for Vec<T> {
     }
 }
 
+/// A struct field that may be null (used where a struct type contains itself).
+impl<T: Encode> Encode for Option<T> {
+    fn encode(&self) -> Value {
+        match self {
+            Some(v) => v.encode(),
+            None => Value::Nil,
+        }
+    }
+}
+
+impl<T: Decode> Decode for Option<T> {
+    fn decode(value: Value) -> Result<Self, DecodeError> {
+        match value {
+            Value::Nil => Ok(None),
+            v => T::decode(v).map(Some),
+        }
+    }
+}
+
 impl<T: Encode> Encode for Box<T> {
     fn encode(&self) -> Value {
         (**self).encode()
@@ -197,6 +216,55 @@ impl<T: Decode> Decode for Box<T> {
 }
 
 /// `AnyPointer` (and unbound generic parameters): any msgpack value, as is.
+///
+/// A newtype over [`Value`] so that it has a `Default` (nil), which every schema
+/// type needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dynamic(pub Value);
+
+impl Default for Dynamic {
+    fn default() -> Self {
+        Dynamic(Value::Nil)
+    }
+}
+
+impl From<Value> for Dynamic {
+    fn from(value: Value) -> Self {
+        Dynamic(value)
+    }
+}
+
+impl std::ops::Deref for Dynamic {
+    type Target = Value;
+    fn deref(&self) -> &Value {
+        &self.0
+    }
+}
+
+impl Encode for Dynamic {
+    fn encode(&self) -> Value {
+        self.0.clone()
+    }
+}
+
+impl Decode for Dynamic {
+    fn decode(value: Value) -> Result<Self, DecodeError> {
+        Ok(Dynamic(value))
+    }
+}
+
+/// What a generic parameter of a generated type must be: any schema value.
+pub trait Param:
+    Encode + Decode + Clone + std::fmt::Debug + Default + PartialEq + Send + Sync + 'static
+{
+}
+
+impl<T> Param for T where
+    T: Encode + Decode + Clone + std::fmt::Debug + Default + PartialEq + Send + Sync + 'static
+{
+}
+
+/// A raw msgpack value, as is.
 impl Encode for Value {
     fn encode(&self) -> Value {
         self.clone()

@@ -14,16 +14,32 @@ mod error;
 mod interface;
 mod structs;
 
-pub use codec::{Data, Decode, Encode};
+pub use codec::{Data, Decode, Dynamic, Encode, Param};
 pub use error::DecodeError;
 pub use interface::{BoxFuture, Dispatch, InterfaceInfo, MethodInfo, Stub, serve};
 pub use pseud::{self, Client, Context, Error, Fault, Remote, Server, Value};
+
+#[doc(hidden)]
+pub use cara_macros::__schema_source;
+pub use cara_macros::schema;
+
+/// Includes the code a `cara_build::Config` wrote in the build script.
+///
+/// ```ignore
+/// cara::include_schemas!();
+/// ```
+#[macro_export]
+macro_rules! include_schemas {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/cara_schemas.rs"));
+    };
+}
 
 /// Support for generated code; not a stable API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::interface::{decode_param, decode_result};
-    pub use crate::structs::{enum_ordinal, struct_fields, struct_map};
+    pub use crate::structs::{enum_ordinal, explode, implode, struct_fields, struct_map};
     pub use std::future::Future;
     pub use std::sync::Arc;
     pub use std::time::Duration;

@@ -14,12 +14,15 @@ pub fn struct_map(fields: Vec<(u16, Value)>) -> Value {
     )
 }
 
-/// The fields present in a received struct, as (field index, value), with names
-/// mapped to indexes through `names` and unknown keys dropped (schema evolution).
+/// The fields present in a received struct, as (position in `fields`, value).
+///
+/// `fields` lists each field's wire key (its ordinal; for a group, the smallest
+/// ordinal inside it) and name. Keys may arrive as ordinals or names; unknown keys
+/// are dropped, which keeps schema evolution safe.
 pub fn struct_fields(
     value: Value,
     type_name: &str,
-    names: &[&str],
+    fields: &[(u16, &str)],
 ) -> Result<Vec<(usize, Value)>, DecodeError> {
     let pairs = match value {
         Value::Map(pairs) => pairs,
@@ -30,14 +33,49 @@ pub fn struct_fields(
     Ok(pairs
         .into_iter()
         .filter_map(|(key, value)| {
-            let index = match &key {
-                Value::Integer(i) => i.as_u64().and_then(|i| usize::try_from(i).ok()),
-                Value::String(s) => s.as_str().and_then(|s| names.iter().position(|n| *n == s)),
+            let position = match &key {
+                Value::Integer(i) => {
+                    let k = i.as_u64()?;
+                    fields.iter().position(|(o, _)| u64::from(*o) == k)
+                }
+                Value::String(s) => {
+                    let s = s.as_str()?;
+                    fields.iter().position(|(_, n)| *n == s)
+                }
                 _ => None,
             }?;
-            (index < names.len()).then_some((index, value))
+            Some((position, value))
         })
         .collect())
+}
+
+/// A struct's field values in `keys` order (absent ones nil): how a user-struct
+/// parameter list travels as positional arguments.
+pub fn explode(value: Value, keys: &[u16]) -> Vec<Value> {
+    let mut pairs = match value {
+        Value::Map(pairs) => pairs,
+        _ => Vec::new(),
+    };
+    keys.iter()
+        .map(|k| {
+            pairs
+                .iter()
+                .position(|(key, _)| key.as_u64() == Some(u64::from(*k)))
+                .map(|i| pairs.swap_remove(i).1)
+                .unwrap_or(Value::Nil)
+        })
+        .collect()
+}
+
+/// The inverse of [`explode`]: positional values back into a struct map.
+pub fn implode(values: Vec<Value>, keys: &[u16]) -> Value {
+    Value::Map(
+        keys.iter()
+            .zip(values)
+            .filter(|(_, v)| !v.is_nil())
+            .map(|(k, v)| (Value::from(*k), v))
+            .collect(),
+    )
 }
 
 /// An enumerant from its ordinal or its name.
@@ -68,7 +106,7 @@ mod tests {
             (Value::from("zzz"), Value::from(3)),
             (Value::from(9), Value::from(4)),
         ]);
-        let fields = struct_fields(v, "T", &["a", "b"]).unwrap();
+        let fields = struct_fields(v, "T", &[(0, "a"), (1, "b")]).unwrap();
         assert_eq!(fields, vec![(1, Value::from(2)), (0, Value::from(1))]);
     }
 

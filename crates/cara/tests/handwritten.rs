@@ -26,7 +26,8 @@ impl cara::Encode for Point {
 impl cara::Decode for Point {
     fn decode(value: cara::Value) -> Result<Self, cara::DecodeError> {
         let mut out = Self::default();
-        for (index, value) in cara::__private::struct_fields(value, "Point", &["x", "y", "label"])?
+        for (index, value) in
+            cara::__private::struct_fields(value, "Point", &[(0, "x"), (1, "y"), (2, "label")])?
         {
             match index {
                 0 => out.x = cara::Decode::decode(value).map_err(|e| e.at("x"))?,
@@ -67,9 +68,11 @@ pub mod calculator {
     impl cara::Decode for NormResults {
         fn decode(value: cara::Value) -> Result<Self, cara::DecodeError> {
             let mut out = Self::default();
-            for (index, value) in
-                cara::__private::struct_fields(value, "NormResults", &["length", "point"])?
-            {
+            for (index, value) in cara::__private::struct_fields(
+                value,
+                "NormResults",
+                &[(0, "length"), (1, "point")],
+            )? {
                 match index {
                     0 => out.length = cara::Decode::decode(value).map_err(|e| e.at("length"))?,
                     1 => out.point = cara::Decode::decode(value).map_err(|e| e.at("point"))?,

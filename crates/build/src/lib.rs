@@ -1,0 +1,140 @@
+//! # cara-build
+//!
+//! Generates Rust from Cap'n Proto schemas in a build script, with cargo alone (no
+//! `capnp` tool):
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() -> Result<(), cara_build::BuildError> {
+//!     cara_build::Config::new().file("schemas/calculator.capnp").compile()?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! and in the crate: `cara::include_schemas!();` brings in one module per schema
+//! file (`calculator_capnp`, …). The same generator backs `cara::schema!`.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+use std::path::{Path, PathBuf};
+
+/// The file written in `OUT_DIR` (what `cara::include_schemas!()` includes).
+pub const OUT_FILE: &str = "cara_schemas.rs";
+
+/// What can go wrong generating code.
+#[derive(Debug)]
+pub enum BuildError {
+    /// `OUT_DIR` is not set: not running inside a build script.
+    NoOutDir,
+    /// The schemas have errors; the text is the diagnostics, `file:line:col` first.
+    Schema(String),
+    /// Generated code did not pretty-print (a generator bug).
+    Generate(String),
+    /// Writing the output failed.
+    Io(PathBuf, std::io::Error),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BuildError::NoOutDir => {
+                write!(f, "OUT_DIR is not set (cara_build runs in build scripts)")
+            }
+            BuildError::Schema(d) => write!(f, "schema errors:\n{d}"),
+            BuildError::Generate(e) => write!(f, "code generation failed: {e}"),
+            BuildError::Io(p, e) => write!(f, "cannot write {}: {e}", p.display()),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::Io(_, e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Which schemas to compile and how.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    files: Vec<PathBuf>,
+    includes: Vec<PathBuf>,
+    src_prefixes: Vec<String>,
+    no_standard_import: bool,
+}
+
+impl Config {
+    /// An empty configuration.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a schema file (relative to the crate's manifest directory).
+    pub fn file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.files.push(path.into());
+        self
+    }
+
+    /// Adds an import directory for `/absolute` imports (`-I`).
+    pub fn include(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.includes.push(dir.into());
+        self
+    }
+
+    /// Strips a prefix from file names, as `capnp compile --src-prefix` does.
+    pub fn src_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.src_prefixes.push(prefix.into());
+        self
+    }
+
+    /// Disables the standard import directories and bundled standard files.
+    pub fn no_standard_import(mut self) -> Self {
+        self.no_standard_import = true;
+        self
+    }
+
+    /// Generates the code as pretty-printed Rust source, and the schema files read.
+    pub fn generate(&self) -> Result<(String, Vec<PathBuf>), BuildError> {
+        let mut compiler = cara_schema::Compiler::new();
+        for dir in &self.includes {
+            compiler = compiler.include(dir);
+        }
+        for prefix in &self.src_prefixes {
+            compiler = compiler.src_prefix(prefix.clone());
+        }
+        if self.no_standard_import {
+            compiler = compiler.no_standard_import();
+        }
+        let set = compiler
+            .compile(&self.files)
+            .map_err(|d| BuildError::Schema(d.to_string()))?;
+        let tokens = cara_codegen::Generator::new(&set).modules();
+        let source = self
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let code = cara_codegen::pretty(&tokens, &source).map_err(BuildError::Generate)?;
+        Ok((code, set.source_files().to_vec()))
+    }
+
+    /// Writes the code to `OUT_DIR/cara_schemas.rs` and tells cargo to rerun the
+    /// build script when any schema read changes. Returns the file written.
+    pub fn compile(&self) -> Result<PathBuf, BuildError> {
+        let out_dir = std::env::var_os("OUT_DIR").ok_or(BuildError::NoOutDir)?;
+        let result = self.generate();
+        // Rerun on changes even after an error, so fixing the schema rebuilds.
+        for file in &self.files {
+            println!("cargo:rerun-if-changed={}", file.display());
+        }
+        let (code, sources) = result?;
+        for source in &sources {
+            println!("cargo:rerun-if-changed={}", source.display());
+        }
+        let path = Path::new(&out_dir).join(OUT_FILE);
+        std::fs::write(&path, code).map_err(|e| BuildError::Io(path.clone(), e))?;
+        Ok(path)
+    }
+}

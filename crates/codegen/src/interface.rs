@@ -1,0 +1,510 @@
+//! Interfaces: the async server trait, its dispatcher and the typed client stub.
+
+use std::collections::{HashMap, HashSet};
+
+use cara_schema::{InterfaceNode, Method, Node, NodeKind, StructNode};
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::Generator;
+use crate::emit::{doc, generics};
+use crate::names::{ident, snake};
+use crate::types::Site;
+
+/// A method as a server of some interface answers it (own or inherited).
+struct Flat<'a> {
+    /// The interface that declares the method.
+    owner: &'a Node,
+    method: &'a Method,
+    /// The Rust method name (deduplicated across inherited interfaces).
+    rust_name: String,
+    /// Generic arguments of `owner` as seen from the served interface.
+    owner_args: Vec<TokenStream>,
+    /// The method's ordinal in `owner`.
+    ordinal: u16,
+}
+
+/// How a method's parameters travel and appear in Rust.
+enum Params<'a> {
+    /// An auto-generated `$Params` struct: one Rust parameter per field.
+    Fields(Vec<(&'a str, TokenStream)>),
+    /// A user struct: one Rust parameter of that type; its fields travel positionally.
+    Struct { ty: TokenStream, keys: Vec<u16> },
+}
+
+/// How a method's results come back.
+enum Results {
+    /// No results: `()`.
+    Unit,
+    /// One result, unboxed.
+    Single(TokenStream),
+    /// Several results or a user struct: a struct.
+    Struct(TokenStream),
+}
+
+impl Results {
+    fn ty(&self) -> TokenStream {
+        match self {
+            Results::Unit => quote!(()),
+            Results::Single(t) | Results::Struct(t) => t.clone(),
+        }
+    }
+}
+
+impl Generator<'_> {
+    fn interface_name(&self, node: &Node) -> Ident {
+        ident(
+            self.places
+                .places
+                .get(&node.id)
+                .map(|p| p.name.as_str())
+                .unwrap_or("Unplaced"),
+        )
+    }
+
+    /// Own methods, then inherited ones (each interface once), with unique Rust names.
+    fn flat_methods<'n>(
+        &'n self,
+        site: &Site<'_>,
+        node: &'n Node,
+        i: &'n InterfaceNode,
+    ) -> Vec<Flat<'n>> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        let mut queue: Vec<(&Node, &InterfaceNode, Vec<TokenStream>)> =
+            vec![(node, i, self.own_args(node.id))];
+        seen.insert(node.id);
+        let mut names: HashSet<String> = HashSet::new();
+        while !queue.is_empty() {
+            let (owner, iface, owner_args) = queue.remove(0);
+            for (ordinal, method) in iface.methods.iter().enumerate() {
+                let mut rust_name = snake(&method.name);
+                if !names.insert(rust_name.clone()) {
+                    rust_name = format!("{}_{}", snake(owner.name()), rust_name);
+                    names.insert(rust_name.clone());
+                }
+                out.push(Flat {
+                    owner,
+                    method,
+                    rust_name,
+                    owner_args: owner_args.clone(),
+                    ordinal: u16::try_from(ordinal).unwrap_or(u16::MAX),
+                });
+            }
+            for sc in &iface.superclasses {
+                if !seen.insert(sc.id) {
+                    continue;
+                }
+                if let Some(base) = self.node(sc.id)
+                    && let NodeKind::Interface(bi) = &base.kind
+                {
+                    queue.push((base, bi, site.brand_args(sc.id, &sc.brand)));
+                }
+            }
+        }
+        out
+    }
+
+    fn own_args(&self, id: u64) -> Vec<TokenStream> {
+        self.params(id).into_iter().map(|p| quote!(#p)).collect()
+    }
+
+    /// A site for a method of `owner`, with its own generic parameters bound to `args`.
+    fn method_site<'s>(&self, site: &Site<'s>, flat: &Flat<'_>) -> Site<'s> {
+        let mut s = site.clone();
+        s.method_params = flat.method.implicit_parameters.clone();
+        if flat.owner.id != site_interface(site) {
+            // Inherited: the owner's parameters are not declared here; bind them.
+            let mut subst: HashMap<u64, Vec<TokenStream>> = HashMap::new();
+            let mut args = flat.owner_args.iter();
+            for (scope, names) in self.generic_scopes(flat.owner.id) {
+                subst.insert(
+                    scope,
+                    names
+                        .iter()
+                        .map(|_| {
+                            args.next()
+                                .cloned()
+                                .unwrap_or_else(|| quote!(::cara::Dynamic))
+                        })
+                        .collect(),
+                );
+            }
+            s.subst = subst;
+        }
+        s
+    }
+
+    fn params_of<'n>(&'n self, site: &Site<'_>, method: &'n Method) -> Params<'n> {
+        let Some(node) = self.node(method.param_struct_type) else {
+            return Params::Fields(Vec::new());
+        };
+        let NodeKind::Struct(s) = &node.kind else {
+            return Params::Fields(Vec::new());
+        };
+        if node.scope_id == 0 {
+            Params::Fields(
+                s.fields
+                    .iter()
+                    .map(|f| (f.name.as_str(), self.field_type(site, node.id, f)))
+                    .collect(),
+            )
+        } else {
+            Params::Struct {
+                ty: site.branded(node.id, &method.param_brand),
+                keys: s.fields.iter().map(|f| self.field_key(f)).collect(),
+            }
+        }
+    }
+
+    fn results_of(&self, site: &Site<'_>, method: &Method) -> Results {
+        let Some(node) = self.node(method.result_struct_type) else {
+            return Results::Unit;
+        };
+        let NodeKind::Struct(s) = &node.kind else {
+            return Results::Unit;
+        };
+        if node.scope_id != 0 {
+            return Results::Struct(site.branded(node.id, &method.result_brand));
+        }
+        match s.fields.as_slice() {
+            [] => Results::Unit,
+            [single] if single.discriminant_value == cara_schema::NO_DISCRIMINANT => {
+                Results::Single(self.field_type(site, node.id, single))
+            }
+            _ => {
+                // The generated `<Method>Results` struct; implicit method parameters
+                // in it are dynamic.
+                let path = site.path(node.id);
+                let mut args = Vec::new();
+                for (scope, names) in self.generic_scopes(node.id) {
+                    for (i, n) in names.iter().enumerate() {
+                        args.push(
+                            site.subst
+                                .get(&scope)
+                                .and_then(|v| v.get(i).cloned())
+                                .unwrap_or_else(|| {
+                                    let p = ident(n);
+                                    quote!(#p)
+                                }),
+                        );
+                    }
+                }
+                Results::Struct(if args.is_empty() {
+                    path
+                } else {
+                    quote!(#path<#(#args),*>)
+                })
+            }
+        }
+    }
+
+    fn method_generics(method: &Method) -> (TokenStream, Vec<Ident>) {
+        let ps: Vec<Ident> = method
+            .implicit_parameters
+            .iter()
+            .map(|p| ident(p))
+            .collect();
+        if ps.is_empty() {
+            (quote!(), ps)
+        } else {
+            (quote!(<#(#ps: ::cara::Param),*>), ps)
+        }
+    }
+
+    /// The trait, the dispatcher and the client of an interface.
+    pub(crate) fn interface(&self, site: &Site<'_>, node: &Node, i: &InterfaceNode) -> TokenStream {
+        let name = self.interface_name(node);
+        let server = format_ident!("{}Server", name.to_string().trim_start_matches("r#"));
+        let client = format_ident!("{}Client", name.to_string().trim_start_matches("r#"));
+        let type_name = node.name();
+        let module = self
+            .places
+            .places
+            .get(&node.id)
+            .and_then(|p| p.child_module.clone())
+            .unwrap_or_default();
+        let module = ident(&module);
+        let params = self.params(node.id);
+        let (decl, impl_generics, ty_args) = generics(&params);
+        let phantom_ty = quote!(::core::marker::PhantomData<fn() -> (#(#params,)*)>);
+        let mut site = site.clone();
+        site.scopes = self
+            .generic_scopes(node.id)
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        let site = Site {
+            iface: node.id,
+            ..site
+        };
+        let flat = self.flat_methods(&site, node, i);
+
+        // The trait: own methods; inherited ones come from the supertraits.
+        let supertraits: Vec<TokenStream> = i
+            .superclasses
+            .iter()
+            .map(|sc| site.branded(sc.id, &sc.brand))
+            .collect();
+        let trait_methods = flat.iter().filter(|f| f.owner.id == node.id).map(|f| {
+            let msite = self.method_site(&site, f);
+            let m = ident(&f.rust_name);
+            let (mgen, _) = Self::method_generics(f.method);
+            let args = match self.params_of(&msite, f.method) {
+                Params::Fields(fields) => fields
+                    .into_iter()
+                    .map(|(n, t)| {
+                        let n = ident(&snake(n));
+                        quote!(#n: #t)
+                    })
+                    .collect::<Vec<_>>(),
+                Params::Struct { ty, .. } => vec![quote!(params: #ty)],
+            };
+            let result = self.results_of(&msite, f.method).ty();
+            let d = doc(self.member_doc(node, f.method.code_order).as_deref(), || {
+                format!("`{}.{}` (ordinal {}).", type_name, f.method.name, f.ordinal)
+            });
+            quote! {
+                #d
+                fn #m #mgen (&self, #(#args),*) -> impl ::core::future::Future<Output = ::core::result::Result<#result, ::cara::Fault>> + ::core::marker::Send;
+            }
+        });
+        let trait_doc = doc(node.doc.as_deref(), || {
+            format!(
+                "Server side of the interface `{type_name}` (id `{:#018x}`): implement it, then serve it with [`{server}`].",
+                node.id
+            )
+        });
+        let bounds = if supertraits.is_empty() {
+            quote!(::core::marker::Send + ::core::marker::Sync + 'static)
+        } else {
+            quote!(#(#supertraits +)* ::core::marker::Send + ::core::marker::Sync + 'static)
+        };
+        let trait_generics = if params.is_empty() {
+            quote!()
+        } else {
+            quote!(<#(#params: ::cara::Param),*>)
+        };
+
+        // The dispatcher.
+        let arms = flat.iter().enumerate().map(|(index, f)| {
+            let msite = self.method_site(&Site { method_params: Vec::new(), ..site.clone() }, f);
+            let msite = Site { method_params: Vec::new(), ..msite };
+            let mname = f.method.name.as_str();
+            let m = ident(&f.rust_name);
+            let owner_trait = if f.owner.id == node.id {
+                quote!(#name #ty_args)
+            } else {
+                let sc_path = site.path(f.owner.id);
+                let args = &f.owner_args;
+                if args.is_empty() { sc_path } else { quote!(#sc_path<#(#args),*>) }
+            };
+            let turbofish = if f.method.implicit_parameters.is_empty() {
+                quote!()
+            } else {
+                let d = f.method.implicit_parameters.iter().map(|_| quote!(::cara::Dynamic));
+                quote!(::<#(#d),*>)
+            };
+            let (decodes, call_args): (Vec<TokenStream>, Vec<TokenStream>) = match self.params_of(&msite, f.method) {
+                Params::Fields(fields) => fields
+                    .into_iter()
+                    .map(|(n, t)| {
+                        let v = format_ident!("p_{}", snake(n));
+                        (
+                            quote!(let #v = ::cara::__private::decode_param::<#t>(#mname, #n, next());),
+                            quote!(#v?),
+                        )
+                    })
+                    .unzip(),
+                Params::Struct { ty, keys, .. } => {
+                    let n = keys.len();
+                    (
+                        vec![quote! {
+                            let all: ::std::vec::Vec<::cara::Value> = (0..#n).map(|_| next()).collect();
+                            let params = ::cara::__private::decode_param::<#ty>(#mname, "params", ::cara::__private::implode(all, &[#(#keys),*]));
+                        }],
+                        vec![quote!(params?)],
+                    )
+                }
+            };
+            let result = self.results_of(&msite, f.method);
+            let encode = match result {
+                Results::Unit => quote!({ let () = result; ::cara::Value::Nil }),
+                _ => quote!(::cara::Encode::encode(&result)),
+            };
+            quote! {
+                #index => {
+                    #(#decodes)*
+                    ::std::boxed::Box::pin(async move {
+                        let result = <CaraImpl as #owner_trait>::#m #turbofish(&*this, #(#call_args),*).await?;
+                        ::core::result::Result::Ok(#encode)
+                    })
+                }
+            }
+        });
+
+        // The client.
+        let client_methods = flat.iter().enumerate().map(|(index, f)| {
+            let msite = self.method_site(&site, f);
+            let m = ident(&f.rust_name);
+            let mname = f.method.name.as_str();
+            let (mgen, _) = Self::method_generics(f.method);
+            let (args, encoded) = match self.params_of(&msite, f.method) {
+                Params::Fields(fields) => {
+                    let (a, e): (Vec<_>, Vec<_>) = fields
+                        .into_iter()
+                        .map(|(n, t)| {
+                            let n = ident(&snake(n));
+                            (quote!(#n: #t), quote!(::cara::Encode::encode(&#n)))
+                        })
+                        .unzip();
+                    (a, quote!(::std::vec![#(#e),*]))
+                }
+                Params::Struct { ty, keys, .. } => (
+                    vec![quote!(params: #ty)],
+                    quote!(::cara::__private::explode(::cara::Encode::encode(&params), &[#(#keys),*])),
+                ),
+            };
+            let result = self.results_of(&msite, f.method).ty();
+            let d = doc(self.member_doc(f.owner, f.method.code_order).as_deref(), || {
+                format!("Calls `{}.{}`.", f.owner.name(), f.method.name)
+            });
+            quote! {
+                #d
+                pub async fn #m #mgen (&self, #(#args),*) -> ::core::result::Result<#result, ::cara::Error> {
+                    let value = self.stub.call(#index, #encoded).await?;
+                    ::cara::__private::decode_result(#mname, value)
+                }
+            }
+        });
+        let server_doc = format!(
+            " Serves an implementation of [`{name}`]: `cara::serve(server.registry(), {server}::new(implementation))`."
+        );
+        let client_doc = format!(
+            " Typed client of the interface `{type_name}`; cheap to clone, callable from any task."
+        );
+        let impl_params_i = if params.is_empty() {
+            quote!(<CaraImpl: #name>)
+        } else {
+            quote!(<CaraImpl: #name<#(#params),*>, #(#params: ::cara::Param),*>)
+        };
+        let server_args = quote!(<CaraImpl, #(#params),*>);
+        quote! {
+            #trait_doc
+            pub trait #name #trait_generics: #bounds {
+                #(#trait_methods)*
+            }
+
+            #[doc = #server_doc]
+            pub struct #server<CaraImpl, #(#params),*>(::cara::__private::Arc<CaraImpl>, #phantom_ty);
+
+            impl #impl_params_i #server #server_args {
+                /// Wraps an implementation for serving.
+                pub fn new(implementation: CaraImpl) -> Self {
+                    Self(::cara::__private::Arc::new(implementation), ::core::marker::PhantomData)
+                }
+            }
+
+            impl #impl_params_i ::cara::Dispatch for #server #server_args {
+                fn info(&self) -> &'static ::cara::InterfaceInfo {
+                    &#module::INFO
+                }
+
+                #[allow(unused_mut, unused_variables, clippy::let_unit_value)]
+                fn dispatch(
+                    &self,
+                    ctx: ::cara::Context,
+                    method: usize,
+                    args: ::std::vec::Vec<::cara::Value>,
+                ) -> ::cara::BoxFuture<::core::result::Result<::cara::Value, ::cara::Fault>> {
+                    let this = self.0.clone();
+                    let mut args = args.into_iter();
+                    let mut next = move || args.next().unwrap_or(::cara::Value::Nil);
+                    match method {
+                        #(#arms)*
+                        _ => ::std::boxed::Box::pin(async move {
+                            ::core::result::Result::Err(::cara::Fault::type_error(::std::format!("no method #{method}")))
+                        }),
+                    }
+                }
+            }
+
+            #[doc = #client_doc]
+            #[derive(Debug, Clone)]
+            pub struct #client #decl {
+                stub: ::cara::Stub,
+                params: #phantom_ty,
+            }
+
+            impl #impl_generics #client #ty_args {
+                /// A client calling the interface on `remote` (a `cara::Client`'s server,
+                /// or a peer from `Server::send_to`).
+                pub fn new(remote: ::cara::Remote) -> Self {
+                    Self { stub: ::cara::Stub::new(remote, &#module::INFO), params: ::core::marker::PhantomData }
+                }
+
+                /// The same client with another timeout for its calls.
+                pub fn with_timeout(&self, timeout: ::cara::__private::Duration) -> Self {
+                    Self { stub: self.stub.with_timeout(timeout), params: ::core::marker::PhantomData }
+                }
+
+                /// The untyped stub underneath.
+                pub fn stub(&self) -> &::cara::Stub {
+                    &self.stub
+                }
+
+                #(#client_methods)*
+            }
+        }
+    }
+
+    /// `INFO` and the results structs, in the interface's module.
+    pub(crate) fn interface_module_items(
+        &self,
+        site: &Site<'_>,
+        node: &Node,
+        i: &InterfaceNode,
+    ) -> TokenStream {
+        let iface_site = Site {
+            iface: node.id,
+            ..site.clone()
+        };
+        let flat = self.flat_methods(&iface_site, node, i);
+        let id = Literal::u64_unsuffixed(node.id);
+        let type_name = node.name();
+        let methods = flat.iter().map(|f| {
+            let name = f.method.name.as_str();
+            let wire = format!("{}.{}", f.owner.name(), f.method.name);
+            let owner = Literal::u64_unsuffixed(f.owner.id);
+            let ordinal = f.ordinal;
+            let params: Vec<String> = match self.node(f.method.param_struct_type).map(|n| &n.kind) {
+                Some(NodeKind::Struct(StructNode { fields, .. })) => {
+                    fields.iter().map(|f| f.name.clone()).collect()
+                }
+                _ => Vec::new(),
+            };
+            quote! {
+                ::cara::MethodInfo {
+                    name: #name,
+                    wire_name: #wire,
+                    interface_id: #owner,
+                    ordinal: #ordinal,
+                    params: &[#(#params),*],
+                },
+            }
+        });
+        let doc = format!(" What cara knows of `{type_name}`: id, name and methods.");
+        quote! {
+            #[doc = #doc]
+            pub static INFO: ::cara::InterfaceInfo = ::cara::InterfaceInfo {
+                id: #id,
+                name: #type_name,
+                methods: &[#(#methods)*],
+            };
+        }
+    }
+}
+
+fn site_interface(site: &Site<'_>) -> u64 {
+    site.iface
+}

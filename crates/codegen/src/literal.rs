@@ -1,0 +1,156 @@
+//! Schema literals (defaults and constants) as Rust expressions.
+
+use cara_schema::values::Val;
+use cara_schema::{FieldKind, NO_DISCRIMINANT, NodeKind, Type};
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+
+use crate::names::{camel, ident, snake};
+use crate::types::Site;
+
+impl Site<'_> {
+    /// An expression of type `rust_type(ty)` for the literal `val`.
+    pub fn literal(&self, ty: &Type, val: &Val) -> TokenStream {
+        match (ty, val) {
+            (_, Val::Null) => quote!(::core::default::Default::default()),
+            (Type::Void, _) => quote!(()),
+            (Type::Bool, Val::Bool(b)) => quote!(#b),
+            (Type::Float32, v) => float(number(v), true),
+            (Type::Float64, v) => float(number(v), false),
+            (int, Val::Int(i)) if int.lg_size().is_some() => integer(int, *i),
+            (Type::Text, Val::Text(t)) => quote!(::std::string::String::from(#t)),
+            (Type::Data, Val::Data(d)) => {
+                let bytes = d.iter().map(|b| Literal::u8_unsuffixed(*b));
+                quote!(::cara::Data(::std::vec![#(#bytes),*]))
+            }
+            (Type::Enum { type_id, .. }, Val::Enum(e)) => self.enumerant(*type_id, *e),
+            (Type::List(inner), Val::List(items)) => {
+                let items = items.iter().map(|v| self.literal(inner, v));
+                quote!(::std::vec![#(#items),*])
+            }
+            (Type::Struct { type_id, .. }, Val::Struct(_, entries)) => {
+                self.struct_literal(ty, *type_id, entries)
+            }
+            _ => quote!(::core::default::Default::default()),
+        }
+    }
+
+    /// `Path::Variant` of enum `id` for ordinal `e` (`Unknown(e)` if out of range).
+    pub fn enumerant(&self, id: u64, e: u16) -> TokenStream {
+        let path = self.path(id);
+        let name = match self.generator.node(id).map(|n| &n.kind) {
+            Some(NodeKind::Enum(es)) => es.get(usize::from(e)).map(|en| camel(&en.name)),
+            _ => None,
+        };
+        match name {
+            Some(n) => {
+                let v = ident(&n);
+                quote!(#path::#v)
+            }
+            None => quote!(#path::Unknown(#e)),
+        }
+    }
+
+    fn struct_literal(&self, ty: &Type, id: u64, entries: &[(usize, Type, Val)]) -> TokenStream {
+        let Some(NodeKind::Struct(s)) = self.generator.node(id).map(|n| &n.kind) else {
+            return quote!(::core::default::Default::default());
+        };
+        let rust = self.rust_type(ty);
+        let union_path = self.generator.union_enum_path(self, id);
+        let mut sets = Vec::new();
+        for (index, field_ty, val) in entries {
+            let Some(field) = s.fields.get(*index) else {
+                continue;
+            };
+            let value = match &field.kind {
+                FieldKind::Slot {
+                    ty:
+                        Type::Struct {
+                            type_id: target, ..
+                        },
+                    ..
+                } if self.generator.needs_box(id, *target) && !matches!(val, Val::Null) => {
+                    let v = self.literal(field_ty, val);
+                    quote!(::core::option::Option::Some(::std::boxed::Box::new(#v)))
+                }
+                FieldKind::Slot { .. } => self.literal(field_ty, val),
+                FieldKind::Group { type_id } => {
+                    let group_ty = Type::Struct {
+                        type_id: *type_id,
+                        brand: Default::default(),
+                    };
+                    self.literal(&group_ty, val)
+                }
+            };
+            if field.discriminant_value == NO_DISCRIMINANT {
+                let f = ident(&snake(&field.name));
+                sets.push(quote!(value.#f = #value;));
+            } else if let Some(union_path) = &union_path {
+                let variant = ident(&camel(&field.name));
+                let is_void = matches!(&field.kind, FieldKind::Slot { ty: Type::Void, .. });
+                let which = self.generator.which_field(s);
+                if self.generator.is_pure_union(id) {
+                    return if is_void {
+                        quote!(#rust::#variant)
+                    } else {
+                        quote!(#rust::#variant(#value))
+                    };
+                }
+                sets.push(if is_void {
+                    quote!(value.#which = #union_path::#variant;)
+                } else {
+                    quote!(value.#which = #union_path::#variant(#value);)
+                });
+            }
+        }
+        quote!({
+            #[allow(unused_mut)]
+            let mut value: #rust = ::core::default::Default::default();
+            #(#sets)*
+            value
+        })
+    }
+}
+
+fn number(v: &Val) -> f64 {
+    match v {
+        Val::Float(f) => *f,
+        Val::Int(i) => *i as f64,
+        _ => 0.0,
+    }
+}
+
+fn float(f: f64, single: bool) -> TokenStream {
+    let t = if single { quote!(f32) } else { quote!(f64) };
+    if f.is_nan() {
+        quote!(#t::NAN)
+    } else if f.is_infinite() {
+        if f > 0.0 {
+            quote!(#t::INFINITY)
+        } else {
+            quote!(#t::NEG_INFINITY)
+        }
+    } else if single {
+        let l = Literal::f32_suffixed(f as f32);
+        quote!(#l)
+    } else {
+        let l = Literal::f64_suffixed(f);
+        quote!(#l)
+    }
+}
+
+fn integer(ty: &Type, i: i128) -> TokenStream {
+    // Values were range-checked by the front-end; casts keep their bits.
+    let l = match ty {
+        Type::Int8 => Literal::i8_suffixed(i as i8),
+        Type::Int16 => Literal::i16_suffixed(i as i16),
+        Type::Int32 => Literal::i32_suffixed(i as i32),
+        Type::Int64 => Literal::i64_suffixed(i as i64),
+        Type::Uint8 => Literal::u8_suffixed(i as u8),
+        Type::Uint16 => Literal::u16_suffixed(i as u16),
+        Type::Uint32 => Literal::u32_suffixed(i as u32),
+        Type::Uint64 => Literal::u64_suffixed(i as u64),
+        _ => Literal::i64_unsuffixed(i as i64),
+    };
+    quote!(#l)
+}

@@ -1,0 +1,270 @@
+//! Generic brand scopes: which generic parameters are bound where while a type expression is
+//! interpreted (a port of the official compiler's `BrandScope` semantics).
+
+use std::rc::Rc;
+
+use crate::model::{Brand, BrandScope as ModelScope, BrandScopeKind};
+
+/// Built-in declarations of the global scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    /// `Void`
+    Void,
+    /// `Bool`
+    Bool,
+    /// `Int8`
+    Int8,
+    /// `Int16`
+    Int16,
+    /// `Int32`
+    Int32,
+    /// `Int64`
+    Int64,
+    /// `UInt8`
+    Uint8,
+    /// `UInt16`
+    Uint16,
+    /// `UInt32`
+    Uint32,
+    /// `UInt64`
+    Uint64,
+    /// `Float32`
+    Float32,
+    /// `Float64`
+    Float64,
+    /// `Text`
+    Text,
+    /// `Data`
+    Data,
+    /// `List`
+    List,
+    /// `AnyPointer`
+    AnyPointer,
+    /// `AnyStruct`
+    AnyStruct,
+    /// `AnyList`
+    AnyList,
+    /// `Capability`
+    Capability,
+    /// `Object` (obsolete name of AnyPointer)
+    Object,
+}
+
+impl Builtin {
+    /// Looks up a builtin by name.
+    pub fn from_name(name: &str) -> Option<Builtin> {
+        Some(match name {
+            "Void" => Builtin::Void,
+            "Bool" => Builtin::Bool,
+            "Int8" => Builtin::Int8,
+            "Int16" => Builtin::Int16,
+            "Int32" => Builtin::Int32,
+            "Int64" => Builtin::Int64,
+            "UInt8" => Builtin::Uint8,
+            "UInt16" => Builtin::Uint16,
+            "UInt32" => Builtin::Uint32,
+            "UInt64" => Builtin::Uint64,
+            "Float32" => Builtin::Float32,
+            "Float64" => Builtin::Float64,
+            "Text" => Builtin::Text,
+            "Data" => Builtin::Data,
+            "List" => Builtin::List,
+            "AnyPointer" => Builtin::AnyPointer,
+            "AnyStruct" => Builtin::AnyStruct,
+            "AnyList" => Builtin::AnyList,
+            "Capability" => Builtin::Capability,
+            "Object" => Builtin::Object,
+            _ => return None,
+        })
+    }
+
+    /// A pseudo id (never emitted), unique per builtin.
+    pub fn id(self) -> u64 {
+        1000 + self as u64
+    }
+
+    /// Number of generic parameters.
+    pub fn param_count(self) -> u16 {
+        u16::from(self == Builtin::List)
+    }
+}
+
+/// What a name resolved to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A schema node (index in the compiler's node table).
+    Node(usize),
+    /// A builtin.
+    Builtin(Builtin),
+}
+
+/// A declaration with generic bindings, or an unbound generic parameter.
+#[derive(Debug, Clone)]
+pub enum BDecl {
+    /// A declaration.
+    Decl {
+        /// The declaration.
+        target: Target,
+        /// Its id.
+        id: u64,
+        /// Brand bindings in effect.
+        brand: Rc<BScope>,
+    },
+    /// An unbound generic parameter of scope `scope_id` (0 = method implicit parameter).
+    Param {
+        /// Generic node id, or 0 for a method's implicit parameter.
+        scope_id: u64,
+        /// Parameter index.
+        index: u16,
+    },
+}
+
+/// One level of brand bindings.
+#[derive(Debug)]
+pub struct BScope {
+    /// Enclosing level.
+    pub parent: Option<Rc<BScope>>,
+    /// Node id of this level (0 = root).
+    pub leaf_id: u64,
+    /// Number of generic parameters of that node.
+    pub leaf_param_count: u16,
+    /// Whether the parameters are inherited from the referring context.
+    pub inherited: bool,
+    /// Bound parameters.
+    pub params: Vec<BDecl>,
+}
+
+impl BScope {
+    /// A root scope for `id` with nothing bound.
+    pub fn root(id: u64) -> Rc<BScope> {
+        Rc::new(BScope {
+            parent: None,
+            leaf_id: id,
+            leaf_param_count: 0,
+            inherited: false,
+            params: Vec::new(),
+        })
+    }
+
+    /// The lexical scope chain of a node: `chain` is (id, param count) from the node up to
+    /// the file, all inherited.
+    pub fn lexical(chain: &[(u64, u16)]) -> Rc<BScope> {
+        let mut parent: Option<Rc<BScope>> = None;
+        for &(id, count) in chain.iter().rev() {
+            parent = Some(Rc::new(BScope {
+                parent,
+                leaf_id: id,
+                leaf_param_count: count,
+                inherited: true,
+                params: Vec::new(),
+            }));
+        }
+        parent.unwrap_or_else(|| BScope::root(0))
+    }
+
+    /// Whether any level has generic parameters.
+    pub fn is_generic(&self) -> bool {
+        self.leaf_param_count > 0 || self.parent.as_ref().is_some_and(|p| p.is_generic())
+    }
+
+    /// A child level for `id`.
+    pub fn push(self: &Rc<Self>, id: u64, count: u16) -> Rc<BScope> {
+        Rc::new(BScope {
+            parent: Some(self.clone()),
+            leaf_id: id,
+            leaf_param_count: count,
+            inherited: false,
+            params: Vec::new(),
+        })
+    }
+
+    /// The same level with `params` bound.
+    pub fn with_params(&self, params: Vec<BDecl>) -> Rc<BScope> {
+        Rc::new(BScope {
+            parent: self.parent.clone(),
+            leaf_id: self.leaf_id,
+            leaf_param_count: self.leaf_param_count,
+            inherited: false,
+            params,
+        })
+    }
+
+    /// Walks up to the level for `id`, or a fresh root.
+    pub fn pop(self: &Rc<Self>, id: u64) -> Rc<BScope> {
+        if self.leaf_id == id {
+            return self.clone();
+        }
+        match &self.parent {
+            Some(p) => p.pop(id),
+            None => BScope::root(id),
+        }
+    }
+
+    /// The binding of parameter `index` of `scope_id`: `None` = inherit (stay a parameter);
+    /// `Some(None)` = bind to AnyPointer.
+    pub fn lookup_parameter(&self, scope_id: u64, index: u16) -> Option<Option<BDecl>> {
+        if scope_id == self.leaf_id {
+            if let Some(p) = self.params.get(index as usize) {
+                Some(Some(p.clone()))
+            } else if self.inherited {
+                None
+            } else {
+                Some(None)
+            }
+        } else {
+            self.parent.as_ref()?.lookup_parameter(scope_id, index)
+        }
+    }
+
+    /// Parameters bound at `scope_id`: `None` when inherited.
+    pub fn get_params(&self, scope_id: u64) -> Option<Vec<BDecl>> {
+        if scope_id == self.leaf_id {
+            if self.inherited {
+                None
+            } else {
+                Some(self.params.clone())
+            }
+        } else {
+            self.parent.as_ref()?.get_params(scope_id)
+        }
+    }
+
+    /// Levels that must appear in a compiled [`Brand`].
+    pub fn levels(&self) -> Vec<&BScope> {
+        let mut out = Vec::new();
+        let mut cur = Some(self);
+        while let Some(s) = cur {
+            if !s.params.is_empty() || (s.inherited && s.leaf_param_count > 0) {
+                out.push(s);
+            }
+            cur = s.parent.as_deref();
+        }
+        out
+    }
+}
+
+/// Builds a [`Brand`] from the levels, using `compile` to turn each bound parameter into a type.
+pub fn compile_brand(
+    scope: &BScope,
+    mut compile: impl FnMut(&BDecl) -> crate::model::Type,
+) -> Brand {
+    let mut scopes = Vec::new();
+    for level in scope.levels() {
+        let kind = if level.inherited {
+            BrandScopeKind::Inherit
+        } else {
+            BrandScopeKind::Bind(
+                level
+                    .params
+                    .iter()
+                    .map(|p| crate::model::Binding::Type(compile(p)))
+                    .collect(),
+            )
+        };
+        scopes.push(ModelScope {
+            scope_id: level.leaf_id,
+            kind,
+        });
+    }
+    Brand { scopes }
+}

@@ -1,0 +1,580 @@
+//! Cross-checks `cara-schema` against the official `capnp compile -o-`: both
+//! `CodeGeneratorRequest`s are decoded and compared node by node (order-insensitive),
+//! including the canonical bytes of every pointer-typed value.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use capnp::schema_capnp::{code_generator_request, node, value};
+
+const INSTALL_HINT: &str = "install Debian package capnproto (apt-get install capnproto)";
+
+fn require_capnp() {
+    let ok = Command::new("capnp")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(ok, "`capnp` is not on PATH: {INSTALL_HINT}");
+}
+
+/// Where the standard schemas live: `/usr/include` when `libcapnp-dev` is installed,
+/// otherwise a scratch copy of the bundled files (identical to 0.9.2's; see the stdlib unit
+/// tests), laid out as `capnp/...`.
+fn system_root() -> (PathBuf, Vec<String>, Option<tempfile::TempDir>) {
+    if Path::new("/usr/include/capnp/schema.capnp").exists() {
+        return (PathBuf::from("/usr/include"), Vec::new(), None);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, text) in cara_schema::stdlib::FILES {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+    }
+    let root = dir.path().to_path_buf();
+    let args = vec![
+        "--no-standard-import".to_string(),
+        "-I".to_string(),
+        root.to_string_lossy().into_owned(),
+    ];
+    eprintln!(
+        "/usr/include/capnp is missing (Debian package libcapnp-dev); using the bundled copies"
+    );
+    (root, args, Some(dir))
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn canonical_hex(p: capnp::any_pointer::Reader<'_>) -> String {
+    if p.is_null() {
+        return "null".into();
+    }
+    let mut b = capnp::message::Builder::new_default();
+    if b.set_root_canonical(p).is_err() {
+        return "<invalid>".into();
+    }
+    let segs = b.get_segments_for_output();
+    segs[0].iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn canonical_struct_hex(n: node::Reader<'_>) -> String {
+    let mut b = capnp::message::Builder::new_default();
+    if b.set_root_canonical(n).is_err() {
+        return "<invalid>".into();
+    }
+    let segs = b.get_segments_for_output();
+    segs[0].iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn value_ptr(v: value::Reader<'_>) -> Option<String> {
+    match v.which().ok()? {
+        value::Which::List(p) | value::Which::Struct(p) | value::Which::AnyPointer(p) => {
+            Some(canonical_hex(p))
+        }
+        _ => None,
+    }
+}
+
+fn pointer_values(n: node::Reader<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    let anns = |list: capnp::Result<
+        capnp::struct_list::Reader<'_, capnp::schema_capnp::annotation::Owned>,
+    >,
+                at: &str,
+                out: &mut Vec<String>| {
+        if let Ok(list) = list {
+            for (i, a) in list.iter().enumerate() {
+                if let Some(h) = a.get_value().ok().and_then(value_ptr) {
+                    out.push(format!("{at} annotation[{i}] = {h}"));
+                }
+            }
+        }
+    };
+    anns(n.get_annotations(), "node", &mut out);
+    match n.which() {
+        Ok(node::Which::Struct(s)) => {
+            if let Ok(fields) = s.get_fields() {
+                for f in fields.iter() {
+                    let name = f
+                        .get_name()
+                        .ok()
+                        .and_then(|t| t.to_str().ok())
+                        .unwrap_or("?")
+                        .to_string();
+                    anns(f.get_annotations(), &format!("field {name}"), &mut out);
+                    if let Ok(capnp::schema_capnp::field::Which::Slot(sl)) = f.which()
+                        && let Some(h) = sl.get_default_value().ok().and_then(value_ptr)
+                    {
+                        out.push(format!("field {name} default = {h}"));
+                    }
+                }
+            }
+        }
+        Ok(node::Which::Enum(e)) => {
+            if let Ok(es) = e.get_enumerants() {
+                for (i, x) in es.iter().enumerate() {
+                    anns(x.get_annotations(), &format!("enumerant[{i}]"), &mut out);
+                }
+            }
+        }
+        Ok(node::Which::Interface(i)) => {
+            if let Ok(ms) = i.get_methods() {
+                for (j, m) in ms.iter().enumerate() {
+                    anns(m.get_annotations(), &format!("method[{j}]"), &mut out);
+                }
+            }
+        }
+        Ok(node::Which::Const(c)) => {
+            if let Some(h) = c.get_value().ok().and_then(value_ptr) {
+                out.push(format!("const value = {h}"));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Normalized, comparable form: entity name → pretty text.
+fn normalize(bytes: &[u8]) -> BTreeMap<String, String> {
+    let reader = capnp::serialize::read_message_from_flat_slice(
+        &mut &bytes[..],
+        capnp::message::ReaderOptions {
+            traversal_limit_in_words: None,
+            nesting_limit: 128,
+        },
+    )
+    .expect("decode request");
+    let req: code_generator_request::Reader<'_> = reader.get_root().expect("root");
+    let mut out = BTreeMap::new();
+    for n in req.get_nodes().expect("nodes").iter() {
+        let name = n
+            .get_display_name()
+            .ok()
+            .and_then(|t| t.to_str().ok())
+            .unwrap_or("?")
+            .to_string();
+        let mut text = format!("{:#?}", capnp::dynamic_value::Reader::from(n));
+        for p in pointer_values(n) {
+            text.push('\n');
+            text.push_str(&p);
+        }
+        // Byte-level check: the node's canonical encoding (independent of list order and of
+        // how each message was laid out) must be identical too.
+        text.push_str("\ncanonical node bytes = ");
+        text.push_str(&canonical_struct_hex(n));
+        out.insert(format!("node {:#x} {name}", n.get_id()), text);
+    }
+    for s in req.get_source_info().expect("source info").iter() {
+        out.insert(
+            format!("sourceInfo {:#x}", s.get_id()),
+            format!("{:#?}", capnp::dynamic_value::Reader::from(s)),
+        );
+    }
+    for f in req.get_requested_files().expect("files").iter() {
+        out.insert(
+            format!("requestedFile {:#x}", f.get_id()),
+            format!("{:#?}", capnp::dynamic_value::Reader::from(f)),
+        );
+    }
+    out.insert(
+        "capnpVersion".into(),
+        format!(
+            "{:?}",
+            capnp::dynamic_value::Reader::from(req.get_capnp_version().expect("version"))
+        ),
+    );
+    out
+}
+
+fn first_diff(a: &str, b: &str) -> String {
+    let la: Vec<&str> = a.lines().collect();
+    let lb: Vec<&str> = b.lines().collect();
+    for i in 0..la.len().max(lb.len()) {
+        let x = la.get(i).copied().unwrap_or("<end>");
+        let y = lb.get(i).copied().unwrap_or("<end>");
+        if x != y {
+            let ctx_start = i.saturating_sub(3);
+            let context = la[ctx_start..i.min(la.len())].join("\n");
+            return format!("after:\n{context}\n  official: {x}\n  cara:     {y}");
+        }
+    }
+    String::new()
+}
+
+/// Compares both compilers on `files` (paths relative to `cwd`); returns a readable report of
+/// differences, empty when identical.
+fn compare(cwd: &Path, args: &[&str], files: &[&str]) -> String {
+    let out = Command::new("capnp")
+        .current_dir(cwd)
+        .arg("compile")
+        .args(args)
+        .arg("-o-")
+        .args(files)
+        .output()
+        .expect("run capnp");
+    assert!(
+        out.status.success(),
+        "capnp failed on {files:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let official = normalize(&out.stdout);
+    // Compile in-process against the same working directory.
+    let mut c = cara_schema::Compiler::new();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i] {
+            "-I" => {
+                c = c.include(args[i + 1]);
+                i += 1;
+            }
+            "--no-standard-import" => c = c.no_standard_import(),
+            "--src-prefix" => {
+                c = c.src_prefix(args[i + 1]);
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let result = c.base_dir(cwd).compile(files);
+    let set = match result {
+        Ok(s) => s,
+        Err(d) => return format!("cara failed on {files:?}:\n{d}"),
+    };
+    let ours = normalize(&set.to_request_bytes());
+    let mut report = String::new();
+    for (k, v) in &official {
+        match ours.get(k) {
+            None => report.push_str(&format!("missing in cara: {k}\n")),
+            Some(o) if o != v => {
+                report.push_str(&format!("differs: {k}\n{}\n", first_diff(v, o)));
+            }
+            _ => {}
+        }
+    }
+    for k in ours.keys() {
+        if !official.contains_key(k) {
+            report.push_str(&format!("extra in cara: {k}\n"));
+        }
+    }
+    report
+}
+
+fn capnp_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                capnp_files(&p, out);
+            } else if p.extension().is_some_and(|e| e == "capnp") {
+                out.push(p);
+            }
+        }
+    }
+}
+
+#[test]
+fn system_schemas_match_official_compiler() {
+    require_capnp();
+    let (root, args, _keep) = system_root();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut files = Vec::new();
+    capnp_files(&root.join("capnp"), &mut files);
+    // rust.capnp is bundled for users but is not part of the official distribution.
+    files.retain(|f| !f.ends_with("capnp/rust.capnp"));
+    assert!(!files.is_empty());
+    let mut failures = String::new();
+    for f in &files {
+        let rel = f.strip_prefix(&root).expect("under root");
+        let rel = rel.to_string_lossy().into_owned();
+        let r = compare(&root, &args, &[&rel]);
+        if !r.is_empty() {
+            failures.push_str(&format!("=== {rel}\n{r}\n"));
+        }
+    }
+    eprintln!("checked {} system schemas", files.len());
+    assert!(failures.is_empty(), "{failures}");
+}
+
+#[test]
+fn feature_schemas_match_official_compiler() {
+    require_capnp();
+    let root = workspace_root();
+    let (sys_root, _, _keep) = system_root();
+    // Without libcapnp-dev, `/capnp/...` imports come from the bundled copies.
+    let std_dir = (_keep.is_some()).then(|| sys_root.to_string_lossy().into_owned());
+    let dir = root.join("schemas/frontend");
+    let mut files = Vec::new();
+    capnp_files(&dir, &mut files);
+    assert!(!files.is_empty(), "no feature schemas in {}", dir.display());
+    let mut failures = String::new();
+    for f in &files {
+        let rel = f
+            .strip_prefix(&root)
+            .expect("under root")
+            .to_string_lossy()
+            .into_owned();
+        if rel.contains("/imported/") {
+            continue;
+        }
+        let mut args = vec!["-I", "schemas/frontend/include"];
+        if let Some(dir) = &std_dir {
+            args.extend(["-I", dir.as_str()]);
+        }
+        let r = compare(&root, &args, &[&rel]);
+        if !r.is_empty() {
+            failures.push_str(&format!("=== {rel}\n{r}\n"));
+        }
+    }
+    eprintln!("checked {} feature schemas", files.len());
+    assert!(failures.is_empty(), "{failures}");
+}
+
+#[test]
+fn multiple_files_and_src_prefix_match() {
+    require_capnp();
+    let (root, args, _keep) = system_root();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(["--src-prefix", "capnp"]);
+    let r = compare(
+        &root,
+        &args,
+        &["capnp/schema.capnp", "capnp/rpc.capnp", "capnp/c++.capnp"],
+    );
+    assert!(r.is_empty(), "{r}");
+}
+
+#[test]
+fn no_standard_import_with_include_matches() {
+    require_capnp();
+    let (root, _, _keep) = system_root();
+    let inc = root.to_string_lossy().into_owned();
+    let r = compare(
+        &root,
+        &["--no-standard-import", "-I", &inc],
+        &["capnp/rpc-twoparty.capnp", "capnp/persistent.capnp"],
+    );
+    assert!(r.is_empty(), "{r}");
+}
+
+/// Guards the harness itself: pointer-typed defaults must be part of the comparison.
+#[test]
+fn harness_compares_pointer_defaults() {
+    require_capnp();
+    let root = workspace_root();
+    let out = Command::new("capnp")
+        .current_dir(&root)
+        .args([
+            "compile",
+            "-I",
+            "schemas/frontend/include",
+            "-o-",
+            "schemas/frontend/defaults.capnp",
+        ])
+        .output()
+        .expect("run capnp");
+    let norm = normalize(&out.stdout);
+    let (_, text) = norm
+        .iter()
+        .find(|(k, _)| k.ends_with("defaults.capnp:Defaults"))
+        .expect("Defaults node");
+    assert!(text.contains("field ls default = "), "{text}");
+    assert!(!text.contains("field ls default = null"), "{text}");
+}
+
+/// Differential fuzzing: mutated feature schemas must be accepted or rejected by both
+/// compilers alike, and compile to the same request when accepted.  Bounded in time.
+#[test]
+fn differential_fuzz_against_official_compiler() {
+    require_capnp();
+    let root = workspace_root();
+    let seeds: Vec<String> = [
+        "types",
+        "defaults",
+        "unions_groups",
+        "interfaces",
+        "generics",
+        "annotations",
+        "docs",
+        "ids",
+        "retro_union",
+        "values_advanced",
+        "generics_advanced",
+        "aliases_generic",
+        "syntax",
+    ]
+    .iter()
+    .filter_map(|n| std::fs::read_to_string(root.join(format!("schemas/frontend/{n}.capnp"))).ok())
+    .collect();
+    assert!(!seeds.is_empty());
+    let dir = tempfile::tempdir().expect("tempdir");
+    // CARA_FUZZ_SEED / CARA_FUZZ_SECS allow longer exploratory runs.
+    let mut state: u64 = std::env::var("CARA_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x00d1_ff00_1234_5678);
+    let secs: u64 = std::env::var("CARA_FUZZ_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(6);
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    const SNIPPETS: &[&str] = &[
+        "annotation an (*) :Text;",
+        "$an(\"v\")",
+        "using X = Int32;",
+        "const k :Int32 = 1;",
+        "= .k",
+        "extends(I)",
+        "[T]",
+        "!",
+        ":union",
+        ":Data = 0x\"ab\"",
+        "= nan",
+        "= (x = 1, y = 2)",
+        ":AnyPointer",
+        ":Capability",
+        "@65535",
+        ":List(Text) = [\"a\"]",
+        ":Float32 = 1e3",
+        "\n",
+        ",",
+        "@0",
+        "@1",
+        ":Int32",
+        ":Text",
+        "= 5",
+        "= \"x\"",
+        "= [1]",
+        "= (a = 1)",
+        "union {",
+        "}",
+        ";",
+        "$",
+        "List(",
+        ")",
+        "struct X {}",
+        "enum Y { a @0; }",
+        " ",
+        "@0xd1a3c8f2b4e6f00f",
+        "-> stream",
+        ":group {",
+        "T",
+        "(T)",
+        "= inf",
+        "= -1",
+    ];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let (mut both_ok, mut both_err, mut n) = (0, 0, 0);
+    let mut failures = String::new();
+    while std::time::Instant::now() < deadline && failures.len() < 4000 {
+        let seed = &seeds[(next() % seeds.len() as u64) as usize];
+        let mut text = seed.clone();
+        for _ in 0..=(next() % 2) {
+            let len = text.len();
+            let at = (next() % (len as u64 + 1)) as usize;
+            let at = (0..=at)
+                .rev()
+                .find(|i| text.is_char_boundary(*i))
+                .unwrap_or(0);
+            if next() % 2 == 0 {
+                let s = SNIPPETS[(next() % SNIPPETS.len() as u64) as usize];
+                text.insert_str(at, s);
+            } else {
+                let end = (at + (next() % 12) as usize).min(len);
+                let end = (end..=len)
+                    .find(|i| text.is_char_boundary(*i))
+                    .unwrap_or(len);
+                text.replace_range(at..end, "");
+            }
+        }
+        std::fs::write(dir.path().join("fuzz.capnp"), &text).expect("write");
+        n += 1;
+        let official = Command::new("capnp")
+            .current_dir(dir.path())
+            .args(["compile", "-o-", "fuzz.capnp"])
+            .output()
+            .expect("run capnp");
+        // A crash of the official compiler counts as a rejection.
+        let official_ok = official.status.success() && !official.stdout.is_empty();
+        let ours = cara_schema::Compiler::new()
+            .base_dir(dir.path())
+            .compile(&["fuzz.capnp"]);
+        match (official_ok, &ours) {
+            (true, Ok(set)) => {
+                both_ok += 1;
+                let a = normalize(&official.stdout);
+                let b = normalize(&set.to_request_bytes());
+                if a != b {
+                    let key = a
+                        .iter()
+                        .find(|(k, v)| b.get(*k) != Some(*v))
+                        .map(|(k, _)| k.clone());
+                    failures.push_str(&format!("output differs ({key:?}) on:\n{text}\n\n"));
+                }
+            }
+            (false, Err(_)) => both_err += 1,
+            (true, Err(e)) => failures.push_str(&format!(
+                "cara rejects what capnp accepts:\n{e}\n{text}\n\n"
+            )),
+            (false, Ok(_)) => failures.push_str(&format!(
+                "cara accepts what capnp rejects ({}):\n{text}\n\n",
+                String::from_utf8_lossy(&official.stderr)
+                    .lines()
+                    .find(|l| l.contains("error"))
+                    .unwrap_or("")
+            )),
+        }
+    }
+    eprintln!(
+        "differential fuzz: {n} inputs, {both_ok} accepted by both, {both_err} rejected by both"
+    );
+    assert!(failures.is_empty(), "{failures}");
+}
+
+/// Requested-file names: absolute paths, `.`/`..`, `--src-prefix`, files outside the
+/// working directory, and the same file named twice.
+#[test]
+fn requested_file_names_match() {
+    require_capnp();
+    let (root, args, _keep) = system_root();
+    let base: Vec<&str> = args.iter().map(String::as_str).collect();
+    let abs = root.join("capnp/c++.capnp").to_string_lossy().into_owned();
+    let root_s = root.to_string_lossy().into_owned();
+    let cases: Vec<(PathBuf, Vec<&str>, Vec<&str>)> = vec![
+        (root.clone(), vec![], vec![abs.as_str()]),
+        (workspace_root(), vec![], vec![abs.as_str()]),
+        (
+            root.clone(),
+            vec!["--src-prefix", root_s.as_str()],
+            vec![abs.as_str()],
+        ),
+        (
+            root.clone(),
+            vec![],
+            vec!["./capnp/../capnp/c++.capnp", "capnp/c++.capnp"],
+        ),
+        (
+            root.clone(),
+            vec!["--src-prefix", "./capnp"],
+            vec!["capnp/schema.capnp"],
+        ),
+    ];
+    let mut failures = String::new();
+    for (cwd, extra, files) in cases {
+        let mut a = base.clone();
+        a.extend(extra.iter().copied());
+        let r = compare(&cwd, &a, &files);
+        if !r.is_empty() {
+            failures.push_str(&format!("=== {files:?} in {}\n{r}\n", cwd.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+}

@@ -1,0 +1,1 @@
+struct S { a @0 :Int32; }
