@@ -478,3 +478,19 @@ async fn pseud_crate_client_with_typed_values_against_python() {
     );
     client.stop().await;
 }
+
+#[test]
+fn python_pseud_client_calls_the_generated_calculator() {
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_calculator"));
+    serve.args(["serve", "--endpoint", "tcp://127.0.0.1:0"]);
+    let server = Served::start(serve);
+    let mut call = Command::new(python());
+    call.arg(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../build-support/interop/calculator_client.py"),
+    );
+    call.arg(&server.endpoint);
+    let (ok, lines) = run(call, "");
+    assert!(ok, "calculator_client.py failed: {lines:?}");
+    assert_eq!(lines, vec![json!([7, 7, 7])]);
+}
