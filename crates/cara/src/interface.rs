@@ -56,7 +56,8 @@ pub trait Dispatch: Send + Sync + 'static {
 }
 
 /// Registers every method of `dispatcher` on `registry` as `<Interface>.<method>`,
-/// and as the bare method name while no other served interface claims it.
+/// and, while no other served interface claims them, as the bare method name and
+/// (for inherited methods) as `<DeclaringInterface>.<method>`.
 pub fn serve<D: Dispatch>(registry: &Registry, dispatcher: D) -> Result<(), pseud::Error> {
     let dispatcher = Arc::new(dispatcher);
     let info = dispatcher.info();
@@ -71,6 +72,11 @@ pub fn serve<D: Dispatch>(registry: &Registry, dispatcher: D) -> Result<(), pseu
             }
         };
         registry.register(served_name.as_str(), Function::new(handler))?;
+        // An inherited method is also reachable under its declaring interface, so a
+        // client of the super-interface can call this server.
+        if method.wire_name != served_name {
+            registry.alias(method.wire_name, served_name.clone());
+        }
         registry.alias(method.name, served_name);
     }
     tracing::debug!(
