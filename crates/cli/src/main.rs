@@ -18,6 +18,8 @@ struct Cli {
 enum Command {
     /// Compile schemas; `-o-` writes a CodeGeneratorRequest to stdout (like `capnp compile -o-`).
     Compile(cmd::compile::Args),
+    /// Generate Rust: one module file per schema file reached, plus `mod.rs`.
+    Gen(cmd::generate::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -28,5 +30,6 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Compile(args) => cmd::compile::run(args),
+        Command::Gen(args) => cmd::generate::run(args),
     }
 }

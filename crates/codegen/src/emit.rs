@@ -153,11 +153,6 @@ impl Generator<'_> {
             });
             quote!(#d pub #fname: #fty,)
         });
-        let field_defaults = plain.iter().map(|f| {
-            let fname = ident(&snake(&f.name));
-            let value = self.field_default(site, node.id, f);
-            quote!(#fname: #value,)
-        });
         let which = self.which_field(s);
         let union = (s.discriminant_count > 0)
             .then(|| self.union_enum_path(site, node.id))
@@ -168,20 +163,71 @@ impl Generator<'_> {
                 pub #which: #u,
             }
         });
-        let union_default = union
+        let union_default_tokens = union
             .as_ref()
             .map(|_| quote!(#which: ::core::default::Default::default(),));
+        let field_defaults: Vec<TokenStream> = plain
+            .iter()
+            .map(|f| {
+                let fname = ident(&snake(&f.name));
+                let value = self.field_default(site, node.id, f);
+                quote!(#fname: #value,)
+            })
+            .collect();
+        // Clippy wants a derive where every default is the type's own.
+        let explicit_defaults = plain.iter().any(|f| {
+            matches!(
+                &f.kind,
+                FieldKind::Slot {
+                    default_literal: Some(_),
+                    ..
+                }
+            )
+        }) || (s.discriminant_count > 0
+            && !self.union_default_is_derivable(s));
+        let (derive_default, default_impl) = if explicit_defaults {
+            (
+                quote!(),
+                quote! {
+                    impl #impl_generics ::core::default::Default for #name #ty_args {
+                        // Schema literals are the user's values, kept as written.
+                        #[allow(clippy::approx_constant, clippy::excessive_precision)]
+                        fn default() -> Self {
+                            Self {
+                                #(#field_defaults)*
+                                #union_default_tokens
+                                #phantom_default
+                            }
+                        }
+                    }
+                },
+            )
+        } else {
+            (quote!(Default,), quote!())
+        };
 
         let fields_table = self.fields_table(s);
-        let encode_plain = plain.iter().map(|f| {
-            let fname = ident(&snake(&f.name));
-            let key = self.field_key(f);
-            quote!(entries.push((#key, ::cara::Encode::encode(&self.#fname)));)
-        });
-        let encode_union = union.as_ref().map(|u| {
-            let arms = self.union_encode_arms(u, s);
-            quote!(match &self.#which { #arms })
-        });
+        let encode_plain: Vec<TokenStream> = plain
+            .iter()
+            .map(|f| {
+                let fname = ident(&snake(&f.name));
+                let key = self.field_key(f);
+                quote!((#key, ::cara::Encode::encode(&self.#fname)),)
+            })
+            .collect();
+        let encode_body = match union.as_ref() {
+            Some(u) => {
+                let arms = self.union_encode_arms(u, s);
+                quote! {
+                    let mut entries: ::std::vec::Vec<(u16, ::cara::Value)> = ::std::vec![#(#encode_plain)*];
+                    match &self.#which { #arms }
+                    ::cara::__private::struct_map(entries)
+                }
+            }
+            None => quote!(::cara::__private::struct_map(
+                ::std::vec![#(#encode_plain)*]
+            )),
+        };
         let decode_arms = s.fields.iter().enumerate().map(|(position, f)| {
             let key_name = &f.name;
             let decoded = quote!(::cara::Decode::decode(value).map_err(|e| e.at(#key_name))?);
@@ -222,39 +268,41 @@ impl Generator<'_> {
         };
         quote! {
             #item_doc
-            #[derive(Debug, Clone, PartialEq)]
+            #[derive(Debug, Clone, PartialEq, #derive_default)]
             pub struct #name #decl {
                 #(#field_decls)*
                 #union_decl
                 #phantom
             }
 
-            impl #impl_generics ::core::default::Default for #name #ty_args {
-                fn default() -> Self {
-                    Self {
-                        #(#field_defaults)*
-                        #union_default
-                        #phantom_default
-                    }
-                }
-            }
+            #default_impl
 
             impl #impl_generics ::cara::Encode for #name #ty_args {
                 fn encode(&self) -> ::cara::Value {
-                    #[allow(unused_mut)]
-                    let mut entries: ::std::vec::Vec<(u16, ::cara::Value)> = ::std::vec::Vec::new();
-                    #(#encode_plain)*
-                    #encode_union
-                    ::cara::__private::struct_map(entries)
+                    #encode_body
                 }
             }
 
             impl #impl_generics ::cara::Decode for #name #ty_args {
+                // The match covers any number of fields; with one it is a single arm.
+                #[allow(clippy::single_match)]
                 fn decode(value: ::cara::Value) -> ::core::result::Result<Self, ::cara::DecodeError> {
                     #decode_body
                 }
             }
         }
+    }
+
+    /// Whether a struct's union enum derives `Default` (its first member is void),
+    /// so the struct's own default is derivable too.
+    fn union_default_is_derivable(&self, s: &StructNode) -> bool {
+        let mut members: Vec<&Field> = s
+            .fields
+            .iter()
+            .filter(|f| f.discriminant_value != NO_DISCRIMINANT)
+            .collect();
+        members.sort_by_key(|f| f.discriminant_value);
+        members.first().is_some_and(|f| is_void(f))
     }
 
     fn fields_table(&self, s: &StructNode) -> TokenStream {
@@ -348,19 +396,37 @@ impl Generator<'_> {
             let text = format!(" The unnamed union of `{type_name}`: one of its members.");
             quote!(#[doc = #text])
         };
+        let first_is_unit = members.first().is_some_and(|f| is_void(f));
+        let (derive_default, default_impl) = if first_is_unit {
+            (quote!(Default,), quote!())
+        } else {
+            (
+                quote!(),
+                quote! {
+                    impl #impl_generics ::core::default::Default for #name #ty_args {
+                        fn default() -> Self {
+                            #default
+                        }
+                    }
+                },
+            )
+        };
+        let variants = variants.enumerate().map(|(i, v)| {
+            if i == 0 && first_is_unit {
+                quote!(#[default] #v)
+            } else {
+                v
+            }
+        });
         let mut out = quote! {
             #doc_text
-            #[derive(Debug, Clone, PartialEq)]
+            #[derive(Debug, Clone, PartialEq, #derive_default)]
             pub enum #name #decl {
                 #(#variants)*
                 #phantom
             }
 
-            impl #impl_generics ::core::default::Default for #name #ty_args {
-                fn default() -> Self {
-                    #default
-                }
-            }
+            #default_impl
         };
         if standalone {
             let self_path = quote!(Self);
@@ -388,7 +454,9 @@ impl Generator<'_> {
                 }
 
                 impl #impl_generics ::cara::Decode for #name #ty_args {
-                    fn decode(value: ::cara::Value) -> ::core::result::Result<Self, ::cara::DecodeError> {
+                    // The match covers any number of fields; with one it is a single arm.
+                #[allow(clippy::single_match)]
+                fn decode(value: ::cara::Value) -> ::core::result::Result<Self, ::cara::DecodeError> {
                         const FIELDS: &[(u16, &str)] = &[#fields_table];
                         let mut out = <Self as ::core::default::Default>::default();
                         for (position, value) in ::cara::__private::struct_fields(value, #type_name, FIELDS)? {
@@ -481,6 +549,8 @@ impl Generator<'_> {
             }
 
             impl ::cara::Decode for #name {
+                // The match covers any number of fields; with one it is a single arm.
+                #[allow(clippy::single_match)]
                 fn decode(value: ::cara::Value) -> ::core::result::Result<Self, ::cara::DecodeError> {
                     const NAMES: &[&str] = &[#(#names),*];
                     ::cara::__private::enum_ordinal(&value, #type_name, NAMES).map(Self::from_ordinal)
@@ -504,6 +574,8 @@ impl Generator<'_> {
             format!("The constant `{type_name}`.")
         });
         let const_name = ident(&shouty(type_name));
+        // Schema literals are the user's values, kept as written.
+        let doc = quote!(#doc #[allow(clippy::approx_constant, clippy::excessive_precision)]);
         let val = literal.cloned().unwrap_or(Val::Null);
         match (ty, &val) {
             (Type::Text, Val::Text(t)) => quote!(#doc pub const #const_name: &str = #t;),

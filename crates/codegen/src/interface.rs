@@ -410,7 +410,7 @@ impl Generator<'_> {
                     &#module::INFO
                 }
 
-                #[allow(unused_mut, unused_variables, clippy::let_unit_value)]
+                #[allow(unused_mut, unused_variables, clippy::let_unit_value, clippy::match_single_binding)]
                 fn dispatch(
                     &self,
                     ctx: ::cara::Context,

@@ -108,7 +108,8 @@ impl<'a> Generator<'a> {
             let doc = format!(" Generated from `{}`.", f.schema);
             quote! {
                 #[doc = #doc]
-                #[allow(clippy::all, clippy::pedantic, dead_code, unused_imports, non_camel_case_types)]
+                // A program uses part of a schema's API; the rest is not dead code.
+                #[allow(dead_code)]
                 pub mod #name {
                     #tokens
                 }

@@ -56,8 +56,12 @@ impl Site<'_> {
             return quote!(::core::default::Default::default());
         };
         let rust = self.rust_type(ty);
+        let bare = self.path(id);
         let union_path = self.generator.union_enum_path(self, id);
-        let mut sets = Vec::new();
+        let which = self.generator.which_field(s);
+        let mut inits = Vec::new();
+        let mut plain_set = 0usize;
+        let mut union_set = false;
         for (index, field_ty, val) in entries {
             let Some(field) = s.fields.get(*index) else {
                 continue;
@@ -84,29 +88,41 @@ impl Site<'_> {
             };
             if field.discriminant_value == NO_DISCRIMINANT {
                 let f = ident(&snake(&field.name));
-                sets.push(quote!(value.#f = #value;));
-            } else if let Some(union_path) = &union_path {
-                let variant = ident(&camel(&field.name));
-                let is_void = matches!(&field.kind, FieldKind::Slot { ty: Type::Void, .. });
-                let which = self.generator.which_field(s);
-                if self.generator.is_pure_union(id) {
-                    return if is_void {
-                        quote!(#rust::#variant)
-                    } else {
-                        quote!(#rust::#variant(#value))
-                    };
-                }
-                sets.push(if is_void {
-                    quote!(value.#which = #union_path::#variant;)
-                } else {
-                    quote!(value.#which = #union_path::#variant(#value);)
-                });
+                inits.push(quote!(#f: #value,));
+                plain_set += 1;
+                continue;
             }
+            let Some(union_path) = &union_path else {
+                continue;
+            };
+            let variant = ident(&camel(&field.name));
+            let is_void = matches!(&field.kind, FieldKind::Slot { ty: Type::Void, .. });
+            if self.generator.is_pure_union(id) {
+                return if is_void {
+                    quote!(#bare::#variant)
+                } else {
+                    quote!(#bare::#variant(#value))
+                };
+            }
+            union_set = true;
+            inits.push(if is_void {
+                quote!(#which: #union_path::#variant,)
+            } else {
+                quote!(#which: #union_path::#variant(#value),)
+            });
         }
+        let plain_total = s
+            .fields
+            .iter()
+            .filter(|f| f.discriminant_value == NO_DISCRIMINANT)
+            .count();
+        let complete = plain_set == plain_total
+            && (s.discriminant_count == 0 || union_set)
+            && self.generator.params(id).is_empty();
+        let rest = (!complete).then(|| quote!(..::core::default::Default::default()));
+        // The annotated `let` gives the struct expression its generic arguments.
         quote!({
-            #[allow(unused_mut)]
-            let mut value: #rust = ::core::default::Default::default();
-            #(#sets)*
+            let value: #rust = #bare { #(#inits)* #rest };
             value
         })
     }
