@@ -21,38 +21,20 @@ use std::path::{Path, PathBuf};
 pub const OUT_FILE: &str = "cara_schemas.rs";
 
 /// What can go wrong generating code.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// `OUT_DIR` is not set: not running inside a build script.
+    #[error("OUT_DIR is not set (cara_build runs in build scripts)")]
     NoOutDir,
     /// The schemas have errors; the text is the diagnostics, `file:line:col` first.
+    #[error("schema errors:\n{0}")]
     Schema(String),
     /// Generated code did not pretty-print (a generator bug).
+    #[error("code generation failed: {0}")]
     Generate(String),
     /// Writing the output failed.
-    Io(PathBuf, std::io::Error),
-}
-
-impl std::fmt::Display for BuildError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BuildError::NoOutDir => {
-                write!(f, "OUT_DIR is not set (cara_build runs in build scripts)")
-            }
-            BuildError::Schema(d) => write!(f, "schema errors:\n{d}"),
-            BuildError::Generate(e) => write!(f, "code generation failed: {e}"),
-            BuildError::Io(p, e) => write!(f, "cannot write {}: {e}", p.display()),
-        }
-    }
-}
-
-impl std::error::Error for BuildError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            BuildError::Io(_, e) => Some(e),
-            _ => None,
-        }
-    }
+    #[error("cannot write {path}: {source}", path = .0.display(), source = .1)]
+    Io(PathBuf, #[source] std::io::Error),
 }
 
 /// Which schemas to compile and how.
