@@ -9,25 +9,24 @@
 //! Generated code depends on this crate alone.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod capability;
 mod codec;
 mod error;
 mod interface;
 mod structs;
 
+pub use capability::{CALL, EXT_EXPORTED, EXT_YOURS, RELEASE, exported_objects};
 pub use codec::{Data, Decode, Dynamic, Encode, Param};
 pub use error::DecodeError;
-pub use interface::{BoxFuture, Dispatch, InterfaceInfo, MethodInfo, Stub, serve};
+pub use interface::{ANY, BoxFuture, Dispatch, InterfaceInfo, MethodInfo, Reply, Stub, serve};
 pub use pseud::{self, Client, Context, Error, Fault, Remote, Server, Value};
 
 #[doc(hidden)]
 pub use cara_macros::__schema_source;
 pub use cara_macros::schema;
 
-/// Includes the code a `cara_build::Config` wrote in the build script.
-///
-/// ```ignore
-/// cara::include_schemas!();
-/// ```
+/// Includes the code a `cara_build::Config` wrote in the build script: put
+/// `cara::include_schemas!();` inside a module of the crate whose `build.rs` ran it.
 #[macro_export]
 macro_rules! include_schemas {
     () => {

@@ -327,17 +327,12 @@ impl Generator<'_> {
                     )
                 }
             };
-            let result = self.results_of(&msite, f.method);
-            let encode = match result {
-                Results::Unit => quote!({ let () = result; ::cara::Value::Nil }),
-                _ => quote!(::cara::Encode::encode(&result)),
-            };
             quote! {
                 #index => {
                     #(#decodes)*
                     ::std::boxed::Box::pin(async move {
                         let result = <CaraImpl as #owner_trait>::#m #turbofish(&*this, #(#call_args),*).await?;
-                        ::core::result::Result::Ok(#encode)
+                        ::core::result::Result::Ok(::std::boxed::Box::new(result) as ::cara::Reply)
                     })
                 }
             }
@@ -369,14 +364,39 @@ impl Generator<'_> {
             let d = doc(self.member_doc(f.owner, f.method.code_order).as_deref(), || {
                 format!("Calls `{}.{}`.", f.owner.name(), f.method.name)
             });
+            let _ = mname;
             quote! {
                 #d
                 pub async fn #m #mgen (&self, #(#args),*) -> ::core::result::Result<#result, ::cara::Error> {
-                    let value = self.stub.call(#index, #encoded).await?;
-                    ::cara::__private::decode_result(#mname, value)
+                    self.stub.call::<#result>(#index, || #encoded).await
                 }
             }
         });
+        // A sub-interface client is usable where a super-interface is expected.
+        let mut seen_supers = std::collections::HashSet::new();
+        let upcasts: Vec<TokenStream> = flat
+            .iter()
+            .filter(|f| f.owner.id != node.id && seen_supers.insert(f.owner.id))
+            .filter_map(|f| {
+                let base_client = self
+                    .places
+                    .client_path(f.owner.id, site.file, &site.module)?;
+                let base_info = self.places.info_path(f.owner.id, site.file, &site.module)?;
+                let args = &f.owner_args;
+                let base = if args.is_empty() {
+                    base_client
+                } else {
+                    quote!(#base_client<#(#args),*>)
+                };
+                Some(quote! {
+                    impl #impl_generics ::core::convert::From<#client #ty_args> for #base {
+                        fn from(sub: #client #ty_args) -> Self {
+                            Self::from_stub(sub.stub.with_info(&#base_info))
+                        }
+                    }
+                })
+            })
+            .collect();
         let server_doc = format!(
             " Serves an implementation of [`{name}`]: `cara::serve(server.registry(), {server}::new(implementation))`."
         );
@@ -413,10 +433,9 @@ impl Generator<'_> {
                 #[allow(unused_mut, unused_variables, clippy::let_unit_value, clippy::match_single_binding)]
                 fn dispatch(
                     &self,
-                    ctx: ::cara::Context,
                     method: usize,
                     args: ::std::vec::Vec<::cara::Value>,
-                ) -> ::cara::BoxFuture<::core::result::Result<::cara::Value, ::cara::Fault>> {
+                ) -> ::cara::BoxFuture<::core::result::Result<::cara::Reply, ::cara::Fault>> {
                     let this = self.0.clone();
                     let mut args = args.into_iter();
                     let mut next = move || args.next().unwrap_or(::cara::Value::Nil);
@@ -430,11 +449,32 @@ impl Generator<'_> {
             }
 
             #[doc = #client_doc]
-            #[derive(Debug, Clone)]
+            #[derive(Debug, Clone, PartialEq)]
             pub struct #client #decl {
                 stub: ::cara::Stub,
                 params: #phantom_ty,
             }
+
+            impl #impl_generics ::core::default::Default for #client #ty_args {
+                /// A null capability: calls fail.
+                fn default() -> Self {
+                    Self::from_stub(::cara::Stub::null(&#module::INFO))
+                }
+            }
+
+            impl #impl_generics ::cara::Encode for #client #ty_args {
+                fn encode(&self) -> ::cara::Value {
+                    self.stub.to_value()
+                }
+            }
+
+            impl #impl_generics ::cara::Decode for #client #ty_args {
+                fn decode(value: ::cara::Value) -> ::core::result::Result<Self, ::cara::DecodeError> {
+                    ::cara::Stub::from_value(value, &#module::INFO).map(Self::from_stub)
+                }
+            }
+
+            #(#upcasts)*
 
             impl #impl_generics #client #ty_args {
                 /// A client calling the interface on `remote` (a `cara::Client`'s server,
@@ -446,6 +486,18 @@ impl Generator<'_> {
                 /// The same client with another timeout for its calls.
                 pub fn with_timeout(&self, timeout: ::cara::__private::Duration) -> Self {
                     Self { stub: self.stub.with_timeout(timeout), params: ::core::marker::PhantomData }
+                }
+
+                /// A capability on a local implementation: pass it to a peer and its
+                /// calls come back here.
+                pub fn from_server<CaraImpl: #name #ty_args>(implementation: CaraImpl) -> Self {
+                    Self::from_stub(::cara::Stub::local(#server::<CaraImpl, #(#params),*>::new(implementation)))
+                }
+
+                /// Wraps an untyped stub of this interface.
+                #[doc(hidden)]
+                pub fn from_stub(stub: ::cara::Stub) -> Self {
+                    Self { stub, params: ::core::marker::PhantomData }
                 }
 
                 /// The untyped stub underneath.

@@ -162,6 +162,21 @@ impl Places {
         self.path_to(place.file, &modules, "Which", from_file, from)
     }
 
+    /// The path to the client stub type of interface `id` (`<Name>Client`).
+    pub fn client_path(&self, id: u64, from_file: u64, from: &[String]) -> Option<TokenStream> {
+        let place = self.places.get(&id)?;
+        let name = format!("{}Client", place.name);
+        self.path_to(place.file, &place.modules, &name, from_file, from)
+    }
+
+    /// The path to interface `id`'s `INFO` static.
+    pub fn info_path(&self, id: u64, from_file: u64, from: &[String]) -> Option<TokenStream> {
+        let place = self.places.get(&id)?;
+        let mut modules = place.modules.clone();
+        modules.push(place.child_module.clone()?);
+        self.path_to(place.file, &modules, "INFO", from_file, from)
+    }
+
     /// The path to item `name` in module path `modules` of `file`, from `from`.
     fn path_to(
         &self,

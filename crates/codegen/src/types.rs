@@ -105,9 +105,24 @@ impl<'g> Site<'g> {
             }
             Type::Enum { type_id, .. } => self.path(*type_id),
             Type::Struct { type_id, brand } => self.branded(*type_id, brand),
-            // Live capabilities come with the capability layer; until then an
-            // interface value travels as a dynamic value.
-            Type::Interface { .. } => quote!(::cara::Dynamic),
+            // An interface value is a live capability: the interface's client.
+            Type::Interface { type_id, brand } => {
+                match self
+                    .generator
+                    .places
+                    .client_path(*type_id, self.file, &self.module)
+                {
+                    Some(path) => {
+                        let args = self.brand_args(*type_id, brand);
+                        if args.is_empty() {
+                            path
+                        } else {
+                            quote!(#path<#(#args),*>)
+                        }
+                    }
+                    None => quote!(::cara::Dynamic),
+                }
+            }
             Type::AnyPointer(any) => match any {
                 AnyPointer::Parameter { scope_id, index } => {
                     if let Some(bound) = self

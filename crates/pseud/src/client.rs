@@ -43,9 +43,13 @@ impl ClientBuilder {
         raw.set_router_handover(true)
             .map_err(Error::zmq("ZMQ_ROUTER_HANDOVER"))?;
         self.security.apply(&raw)?;
+        let mut opts = self.opts;
+        if let ClientSecurity::Plain { username, .. } = &self.security {
+            opts.local_user_id = username.as_bytes().to_vec();
+        }
         let label = format!("client of {} at {endpoint}", self.server_name);
-        let registry = self.opts.registry.clone();
-        let running = Running::start(label, raw, self.opts, true, None, |raw| {
+        let registry = opts.registry.clone();
+        let running = Running::start(label, raw, opts, true, None, |raw| {
             raw.connect(endpoint)
                 .map_err(Error::zmq(format!("connect {endpoint}")))
         })?;

@@ -27,6 +27,8 @@ pub(crate) struct Options {
     pub registry: Registry,
     pub use_global: bool,
     pub domains: HashMap<String, DomainPredicate>,
+    /// The user id this endpoint presents (set by a client's PLAIN security).
+    pub local_user_id: Vec<u8>,
 }
 
 impl Default for Options {
@@ -40,6 +42,7 @@ impl Default for Options {
             registry: Registry::new(),
             use_global: true,
             domains: HashMap::new(),
+            local_user_id: Vec::new(),
         }
     }
 }
@@ -158,7 +161,7 @@ impl Running {
         let shared = Arc::new(Shared {
             label,
             cmd,
-            pending: Mutex::new(HashMap::new()),
+            pending: Mutex::new(Default::default()),
             registry: opts.registry,
             use_global: opts.use_global,
             domains: RwLock::new(opts.domains),
@@ -167,6 +170,11 @@ impl Running {
             stop_grace: opts.stop_grace,
             events: tokio::sync::broadcast::channel(256).0,
             closed: tokio::sync::watch::channel(false).0,
+            local_user_id: opts.local_user_id.clone(),
+            id: {
+                static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
         });
         let engine = Engine::new(shared.clone(), socket, Some(monitor), rx, is_client, zap);
         tokio::spawn(engine.run());

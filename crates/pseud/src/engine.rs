@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, RwLock};
+use std::task::Poll;
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -21,7 +22,7 @@ use crate::error::{Error, Fault, PROTOCOL_ERROR, SERVICE_NOT_FOUND};
 use crate::handler::Invoke;
 use crate::protocol::{Inbound, MessageId, MessageType, classify, hex};
 use crate::registry::Registry;
-use crate::socket::{Event, Monitor, Sent, Socket, changed};
+use crate::socket::{Event, Monitor, Sent, Socket, changed, fired};
 use crate::value::{Value, decode_work, write_value};
 
 /// A predicate deciding whether a caller (by user id) is admitted to a domain.
@@ -58,7 +59,8 @@ pub enum PeerEvent {
         /// The routing id of the connection.
         routing_id: Vec<u8>,
     },
-    /// A peer's connection was found gone.
+    /// A peer's connection was found gone. (A client reports its server's
+    /// connection with an empty routing id.)
     Disconnected {
         /// The user id it had.
         user_id: Vec<u8>,
@@ -80,13 +82,38 @@ pub(crate) struct Pending {
     pub tx: ReplySender,
     /// The routing id it was sent to (set by the socket task), for disconnect sweeps.
     pub routing_id: Option<Arc<[u8]>>,
-    pub peer: String,
+    /// Where it went; described only for an error (formatting costs per call).
+    pub route: Route,
+}
+
+/// A message id as sent on the wire: ours and most peers' are 16 bytes, kept
+/// inline so a message needs no allocation for its id.
+#[derive(Clone, Debug)]
+pub(crate) enum WireId {
+    Fixed([u8; 16]),
+    Other(Vec<u8>),
+}
+
+impl WireId {
+    pub(crate) fn from_frame(id: &[u8]) -> Self {
+        match id.try_into() {
+            Ok(fixed) => WireId::Fixed(fixed),
+            Err(_) => WireId::Other(id.to_vec()),
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            WireId::Fixed(id) => id,
+            WireId::Other(id) => id,
+        }
+    }
 }
 
 /// A message queued for sending.
 pub(crate) struct Outgoing {
     pub route: Route,
-    pub id: Vec<u8>,
+    pub id: WireId,
     pub kind: MessageType,
     pub body: Vec<u8>,
     /// Set for our own calls: their pending entry fails if the send fails.
@@ -100,11 +127,35 @@ pub(crate) enum Command {
     Stop(oneshot::Sender<()>),
 }
 
+/// Calls waiting for replies, by message id.
+pub(crate) type PendingMap = HashMap<MessageId, Pending, std::hash::BuildHasherDefault<IdHasher>>;
+
+/// A cheap multiply-rotate hash for [`MessageId`]s: our ids are random and only we
+/// insert (a peer's id is only looked up), so SipHash's flood resistance buys nothing.
+#[derive(Default)]
+pub(crate) struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Mixes in every chunk, so any key still hashes correctly.
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+}
+
 /// State shared between the socket task and the handles (server, client, remotes).
 pub(crate) struct Shared {
     pub label: String,
     pub cmd: mpsc::UnboundedSender<Command>,
-    pub pending: Mutex<HashMap<MessageId, Pending>>,
+    pub pending: Mutex<PendingMap>,
     pub registry: Registry,
     pub use_global: bool,
     pub domains: RwLock<HashMap<String, DomainPredicate>>,
@@ -114,10 +165,14 @@ pub(crate) struct Shared {
     pub events: tokio::sync::broadcast::Sender<PeerEvent>,
     /// Turns true when the socket task has ended.
     pub closed: tokio::sync::watch::Sender<bool>,
+    /// The user id this endpoint presents (a client's PLAIN username), or empty.
+    pub local_user_id: Vec<u8>,
+    /// Unique in the process, never reused.
+    pub id: u64,
 }
 
 impl Shared {
-    pub(crate) fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashMap<MessageId, Pending>> {
+    pub(crate) fn lock_pending(&self) -> std::sync::MutexGuard<'_, PendingMap> {
         self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -150,6 +205,25 @@ pub(crate) struct Engine {
     rx: mpsc::UnboundedReceiver<Command>,
     /// Messages libzmq would not take yet (high-water mark).
     backlog: VecDeque<Outgoing>,
+    /// Messages queued during a loop pass, handed to libzmq together at its end:
+    /// back-to-back sends let libzmq's I/O thread take several per wake-up.
+    outq: Vec<Outgoing>,
+    /// The socket must be received from before waiting on its fd: it signalled,
+    /// or we sent (a send can consume libzmq's read signal), or a receive batch
+    /// ended before `EAGAIN`.
+    recv_needed: bool,
+    /// Likewise for the monitor: it signalled and was not yet drained to `EAGAIN`.
+    monitor_needed: bool,
+    /// The task just woke from waiting: the next receive may pause after a reply.
+    woke: bool,
+    /// A receive stopped after delivering a reply, to let its caller run first.
+    paused: bool,
+    /// The last message received was a reply handed to a waiting call.
+    delivered: bool,
+    /// Frames of the message being received, reused.
+    frames: Vec<zmq::Message>,
+    /// The routing id last received from outside `peers` (a client's server), reused.
+    last_routing_id: Option<Arc<[u8]>>,
     /// Calls to our server sent before the connection was up.
     parked: Vec<Outgoing>,
     /// When to retry the parked calls: libzmq reports a handshake a moment before
@@ -191,6 +265,14 @@ impl Engine {
             monitor,
             rx,
             backlog: VecDeque::new(),
+            outq: Vec::new(),
+            recv_needed: true,
+            monitor_needed: true,
+            woke: false,
+            paused: false,
+            delivered: false,
+            frames: Vec::with_capacity(6),
+            last_routing_id: None,
             parked: Vec::new(),
             retry_at: None,
             retry_delay: MIN_RETRY,
@@ -216,18 +298,29 @@ impl Engine {
         tracing::debug!("socket task started");
         let mut channel_open = true;
         loop {
-            let mut busy = self.drain_monitor();
-            busy |= self.drain_incoming();
+            // Which fds signalled since the last pass; each is received from only
+            // then (or after a send), since every receive ending in EAGAIN costs a
+            // poll() inside libzmq.
+            let socket_ready = self.socket.readiness();
+            let monitor_ready = self.monitor.as_ref().map(Monitor::readiness);
+            let (socket_fired, monitor_fired) = std::future::poll_fn(|cx| {
+                let s = fired(socket_ready, cx);
+                let m = monitor_ready.is_some_and(|m| fired(m, cx));
+                Poll::Ready((s, m))
+            })
+            .await;
+            self.recv_needed |= socket_fired;
+            self.monitor_needed |= monitor_fired;
+            let mut busy = self.monitor_needed && self.drain_monitor();
             busy |= self.flush_backlog();
             if self.backlog.is_empty() {
+                // Take every queued command before sending, so their messages go
+                // to libzmq together.
                 loop {
                     match self.rx.try_recv() {
                         Ok(cmd) => {
                             busy = true;
                             self.execute(cmd);
-                            if !self.backlog.is_empty() {
-                                break;
-                            }
                         }
                         Err(mpsc::error::TryRecvError::Empty) => break,
                         Err(mpsc::error::TryRecvError::Disconnected) => {
@@ -237,10 +330,25 @@ impl Engine {
                     }
                 }
             }
+            self.flush_out();
+            // Receive after sending, so one receive ending in EAGAIN serves both.
+            let may_pause = std::mem::take(&mut self.woke) && self.stopping.is_none();
+            busy |= self.recv_needed && self.drain_incoming(may_pause);
+            self.flush_out();
+            if self.paused {
+                // A caller just got its reply and likely calls again at once: let it
+                // (and the other ready tasks) run first, so its call goes out before
+                // this task receives to EAGAIN and waits: one receive and one wake-up
+                // less per sequential call, bigger batches when many are in flight.
+                // (`yield_now` beat an immediate self-wake, which batches less.)
+                self.paused = false;
+                tokio::task::yield_now().await;
+                continue;
+            }
             if self.finished(channel_open) {
                 break;
             }
-            if busy {
+            if busy || self.recv_needed || self.monitor_needed {
                 // Sending may consume libzmq's read signal: receive again before waiting.
                 continue;
             }
@@ -248,14 +356,20 @@ impl Engine {
             tracing::trace!("idle");
             let socket_ready = self.socket.readiness();
             let monitor_ready = self.monitor.as_ref().map(Monitor::readiness);
+            self.woke = true;
             tokio::select! {
                 biased;
                 cmd = self.rx.recv(), if self.backlog.is_empty() && channel_open => match cmd {
                     Some(cmd) => self.execute(cmd),
                     None => channel_open = false,
                 },
-                _ = changed(socket_ready) => { tracing::trace!("socket fd woke"); }
-                _ = async { if let Some(m) = monitor_ready { changed(m).await } else { std::future::pending().await } } => {}
+                _ = changed(socket_ready) => {
+                    tracing::trace!("socket fd woke");
+                    self.recv_needed = true;
+                }
+                _ = async { if let Some(m) = monitor_ready { changed(m).await } else { std::future::pending().await } } => {
+                    self.monitor_needed = true;
+                }
                 _ = sleep_until(self.retry_at) => {
                     self.retry_at = None;
                     self.retry_delay = (self.retry_delay * 2).min(MAX_RETRY);
@@ -325,7 +439,26 @@ impl Engine {
 
     // ---- sending ---------------------------------------------------------
 
+    /// Queues a message; the loop pass hands it to libzmq at its end.
     fn send(&mut self, out: Outgoing) {
+        self.outq.push(out);
+    }
+
+    /// Hands the queued messages to libzmq, in order.
+    fn flush_out(&mut self) {
+        while !self.outq.is_empty() {
+            let mut queued = std::mem::take(&mut self.outq);
+            for out in queued.drain(..) {
+                self.send_now(out);
+            }
+            if self.outq.is_empty() {
+                // Keep the allocation for the next pass.
+                self.outq = queued;
+            }
+        }
+    }
+
+    fn send_now(&mut self, out: Outgoing) {
         if !self.backlog.is_empty() {
             self.backlog.push_back(out);
             return;
@@ -353,9 +486,10 @@ impl Engine {
             // The caller gave up (timeout or drop) before we sent it.
             return None;
         }
+        self.recv_needed = true;
         match self
             .socket
-            .try_send(&routing_id, &out.id, out.kind.byte(), &out.body)
+            .try_send(&routing_id, out.id.as_slice(), out.kind.byte(), &out.body)
         {
             Ok(Sent::Ok) => {
                 if let Some(id) = out.call
@@ -429,7 +563,12 @@ impl Engine {
     }
 
     fn flush_backlog(&mut self) -> bool {
-        if self.backlog.is_empty() || !self.socket.writable() {
+        if self.backlog.is_empty() {
+            return false;
+        }
+        // Reading ZMQ_EVENTS can consume the read signal too.
+        self.recv_needed = true;
+        if !self.socket.writable() {
             return false;
         }
         let mut progressed = false;
@@ -443,14 +582,14 @@ impl Engine {
         progressed
     }
 
-    fn reply(&mut self, routing_id: Arc<[u8]>, id: &[u8], result: Result<Vec<u8>, Fault>) {
+    fn reply(&mut self, routing_id: Arc<[u8]>, id: &WireId, result: Result<Vec<u8>, Fault>) {
         let (kind, body) = match result {
             Ok(body) => (MessageType::Ok, body),
             Err(fault) => (MessageType::Error, error_body(&fault)),
         };
         self.send(Outgoing {
             route: Route::RoutingId(routing_id),
-            id: id.to_vec(),
+            id: id.clone(),
             kind,
             body,
             call: None,
@@ -460,34 +599,91 @@ impl Engine {
 
     // ---- receiving -------------------------------------------------------
 
-    fn drain_incoming(&mut self) -> bool {
-        for n in 0..RECV_BATCH {
-            match self.socket.try_recv() {
-                Ok(Some(frames)) => self.on_message(frames),
-                Ok(None) => return n > 0,
+    /// Receives up to a batch of messages; true if any arrived. With `may_pause`,
+    /// stops after the first reply delivered to a call (see `paused`).
+    fn drain_incoming(&mut self, may_pause: bool) -> bool {
+        let mut frames = std::mem::take(&mut self.frames);
+        let mut received = 0;
+        while received < RECV_BATCH {
+            if received == 1 {
+                // Answer the first message before receiving on: a lone call's reply
+                // then goes out before the receive that ends in EAGAIN, not after.
+                self.flush_out();
+            }
+            match self.socket.try_recv(&mut frames) {
+                Ok(true) => {
+                    received += 1;
+                    self.delivered = false;
+                    self.on_message(&mut frames);
+                    if may_pause && self.delivered {
+                        self.paused = true;
+                        break;
+                    }
+                }
+                Ok(false) => {
+                    self.recv_needed = false;
+                    break;
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "receive failed");
-                    return n > 0;
+                    self.recv_needed = false;
+                    break;
                 }
             }
         }
-        true
+        frames.clear();
+        self.frames = frames;
+        received > 0
     }
 
-    fn on_message(&mut self, mut frames: Vec<zmq::Message>) {
-        let user_id: Vec<u8> = frames
-            .last_mut()
-            .and_then(|f| f.gets("User-Id").map(|s| s.as_bytes().to_vec()))
-            .unwrap_or_default();
-        let routing_id: Arc<[u8]> = Arc::from(&frames[0][..]);
+    /// The shared routing id for a received routing frame, allocated only for a
+    /// routing id not seen before.
+    fn routing_id(&mut self, frame: &[u8]) -> Arc<[u8]> {
+        if let Some((rid, _)) = self.peers.get_key_value(frame) {
+            return rid.clone();
+        }
+        if let Some(rid) = &self.last_routing_id
+            && **rid == *frame
+        {
+            return rid.clone();
+        }
+        let rid: Arc<[u8]> = Arc::from(frame);
+        self.last_routing_id = Some(rid.clone());
+        rid
+    }
+
+    fn on_message(&mut self, frames: &mut Vec<zmq::Message>) {
+        // Only a server's peers have a user id (ZAP sets it); reading the property
+        // allocates, so clients skip it.
+        let user_id: Vec<u8> = if self.is_client {
+            Vec::new()
+        } else {
+            frames
+                .last_mut()
+                .and_then(|f| f.gets("User-Id").map(|s| s.as_bytes().to_vec()))
+                .unwrap_or_default()
+        };
+        // Each look at a zmq::Message's bytes is two FFI calls: take them once.
+        let mut inline: [&[u8]; 6] = [&[]; 6];
+        let spilled: Vec<&[u8]>;
+        let slices: &[&[u8]] = if frames.len() <= inline.len() {
+            for (slice, frame) in inline.iter_mut().zip(frames.iter()) {
+                *slice = frame;
+            }
+            &inline[..frames.len()]
+        } else {
+            spilled = frames.iter().map(|f| &f[..]).collect();
+            &spilled
+        };
+        let routing_id = self.routing_id(slices[0]);
         self.learn_route(&user_id, &routing_id);
-        let size: usize = frames.iter().map(|f| f.len()).sum();
-        match classify(&frames) {
+        let size: usize = slices.iter().map(|f| f.len()).sum();
+        match classify(slices) {
             Inbound::Probe => {}
             Inbound::Malformed { reason, answer_id } => {
                 tracing::warn!(%reason, routing_id = %hex(&routing_id), "malformed message");
                 if let Some(id) = answer_id {
-                    let id = id.to_vec();
+                    let id = WireId::from_frame(id);
                     self.reply(
                         routing_id,
                         &id,
@@ -504,7 +700,7 @@ impl Engine {
                     tracing::warn!(%err, ?kind, "oversized message refused");
                     match kind {
                         MessageType::Work => {
-                            let id = id.to_vec();
+                            let id = WireId::from_frame(id);
                             let fault = Fault::new("MessageTooLarge", err.to_string());
                             self.reply(routing_id, &id, Err(fault));
                         }
@@ -517,7 +713,7 @@ impl Engine {
                     }
                     return;
                 }
-                let id = id.to_vec();
+                let id = WireId::from_frame(id);
                 match kind {
                     MessageType::Work => {
                         let body_frame = frames.pop();
@@ -526,7 +722,7 @@ impl Engine {
                     }
                     MessageType::Ok | MessageType::Error | MessageType::Unauthorized => {
                         let body = frames.pop().unwrap_or_else(zmq::Message::new);
-                        self.on_reply(&id, kind, body);
+                        self.on_reply(id.as_slice(), kind, body);
                     }
                     MessageType::Heartbeat => {
                         tracing::trace!(routing_id = %hex(&routing_id), "heartbeat");
@@ -554,8 +750,10 @@ impl Engine {
         if self.is_client {
             return;
         }
-        if !self.peers.contains_key(routing_id) {
-            self.peers.insert(routing_id.clone(), user_id.to_vec());
+        if let std::collections::hash_map::Entry::Vacant(entry) =
+            self.peers.entry(routing_id.clone())
+        {
+            entry.insert(user_id.to_vec());
             tracing::debug!(user = %String::from_utf8_lossy(user_id), routing_id = %hex(routing_id), "peer connected");
             // No receiver is fine: events are for whoever subscribed.
             let _ = self.shared.events.send(PeerEvent::Connected {
@@ -573,6 +771,7 @@ impl Engine {
             MessageId::from_frame(id).and_then(|id| self.shared.lock_pending().remove(&id));
         match pending {
             Some(p) => {
+                self.delivered = true;
                 let _ = p.tx.send(Ok(RawReply { kind, body }));
             }
             None => {
@@ -581,7 +780,7 @@ impl Engine {
         }
     }
 
-    fn on_work(&mut self, routing_id: Arc<[u8]>, user_id: Vec<u8>, id: &[u8], body: &[u8]) {
+    fn on_work(&mut self, routing_id: Arc<[u8]>, user_id: Vec<u8>, id: &WireId, body: &[u8]) {
         if self.stopping.is_some() {
             let fault = Fault::new("ServiceUnavailableError", "the server is stopping");
             self.reply(routing_id, id, Err(fault));
@@ -597,7 +796,7 @@ impl Engine {
         };
         let Some(function) = self.shared.lookup(&work.name, &user_id) else {
             tracing::debug!(name = %work.name, "no such function");
-            let fault = Fault::new(SERVICE_NOT_FOUND, work.name);
+            let fault = Fault::new(SERVICE_NOT_FOUND, work.name.into_owned());
             self.reply(routing_id, id, Err(fault));
             return;
         };
@@ -625,8 +824,9 @@ impl Engine {
             }
             None => {
                 self.in_flight += 1;
+                let name = name.into_owned();
                 let cmd = self.shared.cmd.clone();
-                let id = id.to_vec();
+                let id = id.clone();
                 let task = async move {
                     let result = future.await.unwrap_or_else(|p| Err(panic_fault(&name, p)));
                     let (kind, body) = match result {
@@ -655,6 +855,7 @@ impl Engine {
             any = true;
             self.on_event(event, &endpoint);
         }
+        self.monitor_needed = false;
         any
     }
 
@@ -671,9 +872,16 @@ impl Engine {
             Event::Disconnected => {
                 tracing::info!(%endpoint, "connection lost");
                 // Replies that arrived before the connection dropped are still queued.
-                self.drain_incoming();
+                self.drain_incoming(false);
+                // Their answers go out before the sweep, as if sent when they were made.
+                self.flush_out();
                 if self.is_client {
                     self.fail_sent(|peer| Error::Disconnected { peer });
+                    // A client has one peer, its server: an empty routing id names it.
+                    let _ = self.shared.events.send(PeerEvent::Disconnected {
+                        user_id: Vec::new(),
+                        routing_id: Vec::new(),
+                    });
                 } else {
                     self.sweep_disconnected();
                     let now = Instant::now();
@@ -727,7 +935,7 @@ impl Engine {
             ids.iter().filter_map(|id| pending.remove(id)).collect()
         };
         for p in sent {
-            let _ = p.tx.send(Err(err(p.peer)));
+            let _ = p.tx.send(Err(err(p.route.describe())));
         }
     }
 
@@ -743,6 +951,7 @@ impl Engine {
         );
         for rid in candidates {
             // A HEARTBEAT is ignored by every pseud peer; its send tells if the peer is there.
+            self.recv_needed = true;
             let probe = self
                 .socket
                 .try_send(&rid, b"", MessageType::Heartbeat.byte(), b"");
@@ -782,7 +991,9 @@ impl Engine {
             ids.iter().filter_map(|id| pending.remove(id)).collect()
         };
         for p in gone {
-            let _ = p.tx.send(Err(Error::Disconnected { peer: p.peer }));
+            let _ = p.tx.send(Err(Error::Disconnected {
+                peer: p.route.describe(),
+            }));
         }
     }
 }

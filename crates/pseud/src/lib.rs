@@ -34,6 +34,7 @@ mod engine;
 mod error;
 mod function;
 mod handler;
+mod introspect;
 pub mod json;
 pub mod protocol;
 mod registry;
@@ -62,8 +63,3 @@ pub use zap::Verifier;
 pub fn zmq_has(capability: &str) -> bool {
     zmq::has(capability).unwrap_or(false)
 }
-
-/// The README's Rust examples, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;

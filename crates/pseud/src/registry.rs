@@ -207,7 +207,10 @@ mod tests {
         r.alias("add", "A.add");
         assert!(r.lookup("add", |_| true).is_none(), "withdrawn for good");
         r.register("add", Function::new(|| 3)).unwrap();
-        assert!(r.lookup("add", |_| true).is_some(), "a real registration wins");
+        assert!(
+            r.lookup("add", |_| true).is_some(),
+            "a real registration wins"
+        );
     }
 
     #[test]

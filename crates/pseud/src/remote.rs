@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::oneshot;
 
-use crate::engine::{Command, Outgoing, Pending, RawReply, Route, Shared};
+use crate::engine::{Command, Outgoing, Pending, RawReply, Route, Shared, WireId};
 use crate::error::{Error, RemoteError};
 use crate::protocol::{MessageId, MessageType};
 use crate::value::{
@@ -20,8 +20,8 @@ use crate::value::{
 /// Cheap to clone, `Send + Sync`, callable from any task.
 #[derive(Clone)]
 pub struct Remote {
-    shared: Arc<Shared>,
-    route: Route,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) route: Route,
     timeout: Option<Duration>,
 }
 
@@ -57,7 +57,12 @@ impl Remote {
         name: &str,
         args: impl IntoArgs,
     ) -> Result<R, Error> {
-        self.request(name).args(args).send().await
+        // What `self.request(name).args(args).send()` does, without the builder's
+        // copies of the name and the arguments.
+        let timeout = self.timeout.unwrap_or(self.shared.timeout);
+        let body = plain_work_body(name, args)?;
+        let reply = self.call_raw(name, body, timeout).await?;
+        decode_reply(name, reply)
     }
 
     /// Starts a call with a builder: arguments one by one, keyword arguments, timeout.
@@ -96,7 +101,7 @@ impl Remote {
             Pending {
                 tx,
                 routing_id: None,
-                peer: self.route.describe(),
+                route: self.route.clone(),
             },
         );
         // Removes the pending entry however this future ends (reply, timeout, drop).
@@ -108,7 +113,7 @@ impl Remote {
             .cmd
             .send(Command::Send(Outgoing {
                 route: self.route.clone(),
-                id: id.0.to_vec(),
+                id: WireId::Fixed(id.0),
                 kind: MessageType::Work,
                 body,
                 call: Some(id),
@@ -231,6 +236,27 @@ impl Request {
     }
 }
 
+/// The WORK body `[name, args, {}]`, the arguments written in place.
+fn plain_work_body(name: &str, args: impl IntoArgs) -> Result<Vec<u8>, Error> {
+    let mut body = Vec::with_capacity(name.len() + 32);
+    // Writing into a Vec cannot fail.
+    let _ = rmp::encode::write_array_len(&mut body, 3);
+    let _ = rmp::encode::write_str(&mut body, name);
+    // A one-byte fixarray header, patched once the count is known.
+    let header = body.len();
+    body.push(0x90);
+    let nargs = args.write_args(&mut body)?;
+    if nargs < 16 {
+        body[header] = 0x90 | nargs as u8;
+    } else {
+        let mut len = Vec::new();
+        let _ = rmp::encode::write_array_len(&mut len, nargs);
+        body.splice(header..=header, len);
+    }
+    let _ = rmp::encode::write_map_len(&mut body, 0);
+    Ok(body)
+}
+
 fn decode_reply<R: DeserializeOwned + 'static>(name: &str, reply: RawReply) -> Result<R, Error> {
     let decode = |reason: String| Error::Decode {
         name: name.to_string(),
@@ -272,5 +298,21 @@ fn decode_error(body: &[u8]) -> RemoteError {
             message: format!("ERROR body: {e}"),
             traceback: String::new(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plain_body_is_the_builders_body() {
+        for n in [0usize, 1, 2, 15, 16, 17, 300] {
+            let args: Vec<Value> = (0..n as i64).map(Value::from).collect();
+            let mut written = Vec::new();
+            let count = args.clone().write_args(&mut written).unwrap();
+            let expected = work_body("f", count, &written, 0, &[]);
+            assert_eq!(plain_work_body("f", args).unwrap(), expected, "{n} args");
+        }
     }
 }

@@ -35,6 +35,21 @@ pub(crate) async fn changed(ready: &Readiness) {
     }
 }
 
+/// Whether the fd signalled since the last call, without waiting; registers the
+/// task's waker otherwise. The readiness is cleared before the caller receives, so
+/// a signal arriving meanwhile is kept for the next check.
+pub(crate) fn fired(ready: &Readiness, cx: &mut std::task::Context<'_>) -> bool {
+    match ready.poll_read_ready(cx) {
+        std::task::Poll::Ready(Ok(mut guard)) => {
+            guard.clear_ready();
+            true
+        }
+        // Treat an error as a signal: the caller then receives, which is always safe.
+        std::task::Poll::Ready(Err(_)) => true,
+        std::task::Poll::Pending => false,
+    }
+}
+
 impl AsRawFd for Fd {
     fn as_raw_fd(&self) -> RawFd {
         self.0
@@ -94,18 +109,24 @@ impl Socket {
         })
     }
 
-    /// Receives one whole multipart message without blocking; `None` if none is queued.
-    pub(crate) fn try_recv(&self) -> Result<Option<Vec<zmq::Message>>, zmq::Error> {
-        let mut frames = Vec::with_capacity(6);
+    /// Receives one whole multipart message into `frames` (cleared first) without
+    /// blocking; `false` if none is queued. The caller reuses `frames`, so a call
+    /// allocates nothing.
+    pub(crate) fn try_recv(&self, frames: &mut Vec<zmq::Message>) -> Result<bool, zmq::Error> {
+        frames.clear();
         loop {
             let flags = if frames.is_empty() { zmq::DONTWAIT } else { 0 };
             match self.inner.recv_msg(flags) {
-                Ok(msg) => frames.push(msg),
-                Err(zmq::Error::EAGAIN) if frames.is_empty() => return Ok(None),
+                Ok(msg) => {
+                    // The frame's own flag: cheaper than asking the socket (ZMQ_RCVMORE).
+                    let more = msg.get_more();
+                    frames.push(msg);
+                    if !more {
+                        return Ok(true);
+                    }
+                }
+                Err(zmq::Error::EAGAIN) if frames.is_empty() => return Ok(false),
                 Err(e) => return Err(e),
-            }
-            if !self.inner.get_rcvmore()? {
-                return Ok(Some(frames));
             }
         }
     }
@@ -207,7 +228,10 @@ impl Monitor {
 
     /// The next queued event, without blocking.
     pub(crate) fn try_next(&self) -> Option<(Event, String)> {
-        let frames = self.socket.try_recv().ok()??;
+        let mut frames = Vec::new();
+        if !self.socket.try_recv(&mut frames).ok()? {
+            return None;
+        }
         let head = frames.first()?;
         if head.len() < 6 {
             return Some((Event::Other, String::new()));

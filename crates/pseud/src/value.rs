@@ -245,15 +245,22 @@ pub(crate) fn work_body(
     body
 }
 
-/// A decoded WORK body.
+/// A decoded WORK body; the name borrows from the body when it can.
 #[derive(Debug)]
-pub(crate) struct Work {
-    pub name: String,
+pub(crate) struct Work<'a> {
+    pub name: std::borrow::Cow<'a, str>,
     pub args: Args,
 }
 
 /// Decodes a WORK body, with messages fit for a `TypeError`/`ProtocolError` reply.
-pub(crate) fn decode_work(body: &[u8]) -> Result<Work, Fault> {
+pub(crate) fn decode_work(body: &[u8]) -> Result<Work<'_>, Fault> {
+    match decode_plain_work(body) {
+        Some(work) => Ok(work),
+        None => decode_any_work(body),
+    }
+}
+
+fn decode_any_work(body: &[u8]) -> Result<Work<'_>, Fault> {
     let protocol = |m: String| Fault::new(crate::error::PROTOCOL_ERROR, m);
     let value = read_value(body).map_err(protocol)?;
     let Value::Array(mut items) = value else {
@@ -310,9 +317,54 @@ pub(crate) fn decode_work(body: &[u8]) -> Result<Work, Fault> {
         }
     };
     Ok(Work {
-        name,
+        name: name.into(),
         args: Args { args, kwargs },
     })
+}
+
+/// The common WORK `[str name, [scalar, ...], {}]`, decoded without building a
+/// value tree (a tree costs an allocation per container). `None` for any other
+/// shape, which the general path then decodes and judges, so both agree.
+fn decode_plain_work(body: &[u8]) -> Option<Work<'_>> {
+    let mut cursor = body;
+    if rmp::decode::read_array_len(&mut cursor).ok()? != 3 {
+        return None;
+    }
+    let len = usize::try_from(rmp::decode::read_str_len(&mut cursor).ok()?).ok()?;
+    let name = std::str::from_utf8(cursor.get(..len)?).ok()?;
+    cursor = &cursor[len..];
+    let nargs = rmp::decode::read_array_len(&mut cursor).ok()?;
+    if nargs > 16 {
+        return None;
+    }
+    let mut args = Vec::with_capacity(nargs as usize);
+    for _ in 0..nargs {
+        if !is_plain_scalar(*cursor.first()?) {
+            return None;
+        }
+        args.push(rmpv::decode::read_value_ref(&mut cursor).ok()?.to_owned());
+    }
+    if rmp::decode::read_map_len(&mut cursor).ok()? != 0 || !cursor.is_empty() {
+        return None;
+    }
+    Some(Work {
+        name: std::borrow::Cow::Borrowed(name),
+        args: Args::positional(args),
+    })
+}
+
+/// A marker of a scalar other than nil (nil and the reserved 0xc1, which rmpv
+/// reads as nil, are left to the general path's checks).
+fn is_plain_scalar(marker: u8) -> bool {
+    matches!(marker,
+        0x00..=0x7f // positive fixint
+        | 0xe0..=0xff // negative fixint
+        | 0xa0..=0xbf // fixstr
+        | 0xc2 | 0xc3 // bool
+        | 0xc4..=0xc6 // bin
+        | 0xca | 0xcb // float
+        | 0xcc..=0xd3 // ints
+        | 0xd9..=0xdb) // str
 }
 
 /// A short name of a value's msgpack kind, for messages.
@@ -433,6 +485,44 @@ mod tests {
         }
         let err = decode_work(&unhex("93a161908101a162")).unwrap_err();
         assert_eq!(err.class, "TypeError");
+    }
+
+    #[test]
+    fn the_plain_work_path_agrees_with_the_general_one() {
+        let bodies = [
+            "93a3616464920102 80",                  // add(1, 2)
+            "93a3616464dc00020102de0000",           // array16, map16
+            "93d903616464920102 80",                // str8 name
+            "93a0 90 80",                           // empty name, no args
+            "93a161 93cb3ff0000000000000c3a178 80", // float, bool, str
+            "93a161 91c40201ff 80",                 // bin
+            "93a161 91a2ffff 80",                   // invalid UTF-8 string arg
+            "93a161 91e0 80",                       // negative fixint
+            "93a161 92cfffffffffffffffffd380000000000000 00 80",
+        ];
+        for hex in bodies {
+            let body = unhex(&hex.replace(' ', ""));
+            let plain = decode_plain_work(&body).unwrap_or_else(|| panic!("{hex}: not plain"));
+            let any = decode_any_work(&body).unwrap();
+            assert_eq!(plain.name, any.name, "{hex}");
+            assert_eq!(plain.args, any.args, "{hex}");
+        }
+        // Shapes left to the general path.
+        for hex in [
+            "93a1619081a16101", // kwargs
+            "93a16191c0 80",    // nil
+            "93a16191c1 80",    // reserved marker
+            "93a1619190 80",    // nested array
+            "93c4016190 80",    // bin name
+            "93a161 90 80 00",  // trailing byte
+            "92a16190",         // two items
+            "93a1ff 90 80",     // invalid UTF-8 name
+        ] {
+            assert!(
+                decode_plain_work(&unhex(&hex.replace(' ', ""))).is_none(),
+                "{hex}"
+            );
+        }
     }
 
     #[test]

@@ -1,0 +1,45 @@
+//! What layers above the transport (cara's capabilities) need to know about an
+//! endpoint and a peer: identity, registry, connection events.
+
+use tokio::sync::broadcast;
+
+use crate::engine::{PeerEvent, Route};
+use crate::registry::Registry;
+use crate::remote::Remote;
+
+impl Remote {
+    /// A number identifying the endpoint (server or client) this remote belongs to,
+    /// unique in the process while the endpoint lives.
+    pub fn endpoint_id(&self) -> u64 {
+        self.shared.id
+    }
+
+    /// Whether the endpoint is a client (this remote is its server).
+    pub fn is_client_endpoint(&self) -> bool {
+        matches!(self.route, Route::Server(_))
+    }
+
+    /// The registry of the endpoint: functions the peer can call on us.
+    pub fn local_registry(&self) -> Registry {
+        self.shared.registry.clone()
+    }
+
+    /// Connection events of the endpoint (peers connecting and going away).
+    pub fn peer_events(&self) -> broadcast::Receiver<PeerEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// The peer's routing id as the endpoint's socket sees it (the key of
+    /// per-connection state), or `None` for a remote addressed by user id.
+    pub fn peer_key(&self) -> Option<&[u8]> {
+        match &self.route {
+            Route::Server(name) | Route::RoutingId(name) => Some(name),
+            Route::UserId(_) => None,
+        }
+    }
+
+    /// The user id this endpoint presents to its peer (its PLAIN username), or empty.
+    pub fn local_user_id(&self) -> &[u8] {
+        &self.shared.local_user_id
+    }
+}
