@@ -90,3 +90,23 @@ interface Store(T) {
 const answer :Int32 = 42;
 const greeting :Text = "hi";
 const origin :Point = (x = 0, y = 0);
+
+interface Generic {
+  identity @0 [T] (value :T) -> (value :T);
+  greet @1 (name :Text = "world", times :UInt8 = 1) -> (text :Text);
+}
+
+interface Echo {
+  echo @0 (x :Text) -> (x :Text);
+}
+
+interface Clash extends(Echo) {
+  echo @0 (x :Int32) -> (x :Int32);
+  new @1 () -> (made :Bool);
+}
+
+struct Outer {
+  interface Nested {
+    ping @0 () -> (pong :Text);
+  }
+}

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 pub const OUT_FILE: &str = "cara_schemas.rs";
 
 /// What can go wrong generating code.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 pub enum BuildError {
     /// `OUT_DIR` is not set: not running inside a build script.
     #[error("OUT_DIR is not set (cara_build runs in build scripts)")]
@@ -35,6 +35,14 @@ pub enum BuildError {
     /// Writing the output failed.
     #[error("cannot write {path}: {source}", path = .0.display(), source = .1)]
     Io(PathBuf, #[source] std::io::Error),
+}
+
+// `fn main() -> Result<(), BuildError>` prints errors with `Debug`: show the
+// diagnostics as written, not escaped on one line.
+impl std::fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// Which schemas to compile and how.
@@ -95,7 +103,11 @@ impl Config {
         let source = self
             .files
             .iter()
-            .map(|f| f.display().to_string())
+            .map(|f| {
+                f.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
             .collect::<Vec<_>>()
             .join(", ");
         let code = cara_codegen::pretty(&tokens, &source).map_err(BuildError::Generate)?;

@@ -388,7 +388,7 @@ impl Session {
                     },
                 )?;
                 let future = here.enter(|| object.dispatch(index, bound));
-                let result = future.await?;
+                let result = crate::interface::scope_caller(ctx, future).await?;
                 Ok(here.enter(|| result.encode()))
             }
             // Forwarding: rewrite capabilities from this peer's view to the owner's.

@@ -25,6 +25,38 @@ pub struct InterfaceInfo {
     pub methods: &'static [MethodInfo],
 }
 
+impl InterfaceInfo {
+    /// The name method number `index` is served and called under:
+    /// `<Interface>.<method>`, or `<Interface>.<Declaring>.<method>` for an
+    /// inherited method whose name an earlier method already took.
+    pub fn served_name(&self, index: usize) -> String {
+        let Some(m) = self.methods.get(index) else {
+            return String::new();
+        };
+        if self.methods[..index].iter().any(|x| x.name == m.name) {
+            format!("{}.{}", self.name, m.wire_name)
+        } else {
+            format!("{}.{}", self.name, m.name)
+        }
+    }
+}
+
+tokio::task_local! {
+    static CALLER: Context;
+}
+
+/// The call being served, inside a generated trait method's implementation: the
+/// caller's user id, and a handle to call it back. `None` outside of a call (or in
+/// a call from this same process).
+pub fn caller() -> Option<Context> {
+    CALLER.try_with(Context::clone).ok()
+}
+
+/// Runs a dispatched future with `ctx` as the [`caller`].
+pub(crate) async fn scope_caller<T>(ctx: Context, future: BoxFuture<T>) -> T {
+    CALLER.scope(ctx, future).await
+}
+
 /// One method of an interface.
 #[derive(Debug)]
 pub struct MethodInfo {
@@ -70,7 +102,7 @@ pub fn serve<D: Dispatch>(registry: &Registry, dispatcher: D) -> Result<(), pseu
     let dispatcher = Arc::new(dispatcher);
     let info = dispatcher.info();
     for (index, method) in info.methods.iter().enumerate() {
-        let served_name = format!("{}.{}", info.name, method.name);
+        let served_name = info.served_name(index);
         let d = dispatcher.clone();
         let handler = move |ctx: Context, args: Args| {
             let d = d.clone();
@@ -78,10 +110,13 @@ pub fn serve<D: Dispatch>(registry: &Registry, dispatcher: D) -> Result<(), pseu
                 let bound = bind(method, args)?;
                 let here = PeerCtx::for_remote(&ctx.caller());
                 let future = here.enter(|| d.dispatch(index, bound));
-                let reply = future.await?;
+                let reply = CALLER.scope(ctx, future).await?;
                 Ok::<Value, Fault>(here.enter(|| reply.encode()))
             }
         };
+        if registry.names().contains(&served_name) {
+            tracing::warn!(name = %served_name, "already served on this registry; replaced");
+        }
         registry.register(served_name.as_str(), Function::new(handler))?;
         // An inherited method is also reachable under its declaring interface, so a
         // client of the super-interface can call this server.
@@ -247,7 +282,7 @@ impl Stub {
             Target::Named(remote) => {
                 let ctx = PeerCtx::for_remote(remote);
                 let args = ctx.enter(args);
-                let name = format!("{}.{}", self.info.name, m.name);
+                let name = self.info.served_name(method);
                 let value = self
                     .request(remote, &name)
                     .args(args)

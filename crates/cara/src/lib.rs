@@ -18,7 +18,9 @@ mod structs;
 pub use capability::{CALL, EXT_EXPORTED, EXT_YOURS, RELEASE, exported_objects};
 pub use codec::{Data, Decode, Dynamic, Encode, Param};
 pub use error::DecodeError;
-pub use interface::{ANY, BoxFuture, Dispatch, InterfaceInfo, MethodInfo, Reply, Stub, serve};
+pub use interface::{
+    ANY, BoxFuture, Dispatch, InterfaceInfo, MethodInfo, Reply, Stub, caller, serve,
+};
 pub use pseud::{self, Client, Context, Error, Fault, Remote, Server, Value};
 
 #[doc(hidden)]

@@ -250,3 +250,91 @@ async fn interfaces_with_inheritance_and_generics_over_the_wire() {
         ]))
     );
 }
+
+struct GenericImpl;
+
+impl Generic for GenericImpl {
+    async fn identity<T: cara::Param>(&self, value: T) -> Result<T, cara::Fault> {
+        Ok(value)
+    }
+    async fn greet(&self, name: String, times: u8) -> Result<String, cara::Fault> {
+        Ok(vec![format!("hello {name}"); usize::from(times)].join(", "))
+    }
+}
+
+struct ClashImpl;
+
+impl Echo for ClashImpl {
+    async fn echo(&self, x: String) -> Result<String, cara::Fault> {
+        Ok(format!("text {x}"))
+    }
+}
+
+impl Clash for ClashImpl {
+    async fn echo(&self, x: i32) -> Result<i32, cara::Fault> {
+        Ok(x + 1)
+    }
+    async fn new(&self) -> Result<bool, cara::Fault> {
+        Ok(true)
+    }
+}
+
+struct NestedImpl;
+
+impl outer::Nested for NestedImpl {
+    async fn ping(&self) -> Result<String, cara::Fault> {
+        Ok("pong".into())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generic_methods_defaults_clashes_and_nested_names() {
+    let server = cara::Server::builder("server")
+        .bind("tcp://127.0.0.1:0")
+        .start()
+        .unwrap();
+    cara::serve(server.registry(), GenericServer::new(GenericImpl)).unwrap();
+    cara::serve(server.registry(), ClashServer::new(ClashImpl)).unwrap();
+    cara::serve(server.registry(), outer::NestedServer::new(NestedImpl)).unwrap();
+    let client = cara::Client::builder()
+        .connect(&server.endpoints()[0])
+        .unwrap();
+    let remote = client.server().clone();
+
+    let generic = GenericClient::new(remote.clone());
+    assert_eq!(generic.identity("x".to_string()).await.unwrap(), "x");
+    assert_eq!(generic.identity(vec![1u8, 2]).await.unwrap(), vec![1, 2]);
+    assert_eq!(
+        generic.greet("you".into(), 2).await.unwrap(),
+        "hello you, hello you"
+    );
+    // Absent arguments take the schema defaults.
+    let text: String = client.call("Generic.greet", ()).await.unwrap();
+    assert_eq!(text, "hello world");
+    let text: String = client
+        .request("Generic.greet")
+        .kwarg("times", 2)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text, "hello world, hello world");
+
+    // An inherited method and an own method of the same name are both reachable.
+    let clash = ClashClient::new(remote.clone());
+    assert_eq!(clash.echo(1).await.unwrap(), 2);
+    assert_eq!(clash.echo_echo("a".into()).await.unwrap(), "text a");
+    assert!(
+        clash.new_().await.unwrap(),
+        "a method named `new` does not clash with the constructor"
+    );
+    let as_echo: EchoClient = clash.into();
+    assert_eq!(as_echo.echo("b".into()).await.unwrap(), "text b");
+
+    // A nested interface is served under its path in the file.
+    let pong: String = client.call("Outer.Nested.ping", ()).await.unwrap();
+    assert_eq!(pong, "pong");
+    assert_eq!(
+        outer::NestedClient::new(remote).ping().await.unwrap(),
+        "pong"
+    );
+}

@@ -30,6 +30,65 @@ impl Generator<'_> {
         )
     }
 
+    /// A site inside node `id`'s own declaration, with its generics in scope.
+    fn own_site(&self, id: u64) -> Option<Site<'_>> {
+        let place = self.places.places.get(&id)?;
+        Some(Site {
+            generator: self,
+            file: place.file,
+            module: place.modules.clone(),
+            method_params: Vec::new(),
+            scopes: self
+                .generic_scopes(id)
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect(),
+            iface: 0,
+            subst: Default::default(),
+        })
+    }
+
+    /// Whether struct `id` has a generic parameter that none of its fields
+    /// (its union enum counting as mentioning them all) mentions.
+    pub(crate) fn has_unused_params(&self, id: u64) -> bool {
+        let params = self.params(id);
+        let (Some(site), Some(NodeKind::Struct(s))) =
+            (self.own_site(id), self.node(id).map(|n| &n.kind))
+        else {
+            return !params.is_empty();
+        };
+        if params.is_empty() {
+            return false;
+        }
+        if s.discriminant_count > 0 && !self.is_pure_union(id) {
+            return false;
+        }
+        let types: Vec<TokenStream> = s
+            .fields
+            .iter()
+            .filter(|f| f.discriminant_value == NO_DISCRIMINANT)
+            .map(|f| self.field_type(&site, id, f))
+            .collect();
+        params.iter().any(|p| !types.iter().any(|t| mentions(t, p)))
+    }
+
+    /// Whether the union enum of struct `id` has a parameter no member mentions.
+    pub(crate) fn union_has_unused_params(&self, id: u64) -> bool {
+        let params = self.params(id);
+        let (Some(site), Some(NodeKind::Struct(s))) =
+            (self.own_site(id), self.node(id).map(|n| &n.kind))
+        else {
+            return !params.is_empty();
+        };
+        let types: Vec<TokenStream> = s
+            .fields
+            .iter()
+            .filter(|f| f.discriminant_value != NO_DISCRIMINANT)
+            .map(|f| self.field_type(&site, id, f))
+            .collect();
+        params.iter().any(|p| !types.iter().any(|t| mentions(t, p)))
+    }
+
     /// The generic parameter idents declared by node `id`'s items.
     pub(crate) fn params(&self, id: u64) -> Vec<Ident> {
         self.generic_scopes(id)
@@ -95,7 +154,7 @@ impl Generator<'_> {
     }
 
     /// The default value expression of a field of struct `owner`.
-    fn field_default(&self, site: &Site<'_>, owner: u64, field: &Field) -> TokenStream {
+    pub(crate) fn field_default(&self, site: &Site<'_>, owner: u64, field: &Field) -> TokenStream {
         match &field.kind {
             FieldKind::Slot {
                 ty: ty @ Type::Struct { type_id, .. },
@@ -121,17 +180,24 @@ impl Generator<'_> {
     /// A struct or group that is not a pure union.
     pub(crate) fn structure(&self, site: &Site<'_>, node: &Node, s: &StructNode) -> TokenStream {
         let name = self.item_name(node);
-        let type_name = node.name();
+        // A method's results struct is known by its Rust name, not `name$Results`.
+        let rust_name = name.to_string();
+        let type_name = if self.places.method_structs.contains_key(&node.id) {
+            rust_name.as_str()
+        } else {
+            node.name()
+        };
         let params = self.params(node.id);
         let (decl, impl_generics, ty_args) = generics(&params);
-        let phantom = (!params.is_empty()).then(|| {
+        // Only a parameter no field mentions needs a marker field.
+        let needs_phantom = self.has_unused_params(node.id);
+        let phantom = needs_phantom.then(|| {
             quote! {
                 #[doc(hidden)]
                 pub __params: ::core::marker::PhantomData<fn() -> (#(#params,)*)>,
             }
         });
-        let phantom_default =
-            (!params.is_empty()).then(|| quote!(__params: ::core::marker::PhantomData,));
+        let phantom_default = needs_phantom.then(|| quote!(__params: ::core::marker::PhantomData,));
         let item_doc = doc(node.doc.as_deref(), || {
             if s.is_group {
                 format!("The group `{type_name}`.")
@@ -373,7 +439,7 @@ impl Generator<'_> {
                 quote!(#d #v(#ty),)
             }
         });
-        let phantom = (!params.is_empty()).then(|| {
+        let phantom = self.union_has_unused_params(node.id).then(|| {
             quote! {
                 #[doc(hidden)]
                 __Params(::core::marker::PhantomData<fn() -> (#(#params,)*)>),
@@ -515,7 +581,7 @@ impl Generator<'_> {
         };
         quote! {
             #item_doc
-            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, #derive_default)]
+            #[derive(Debug, Clone, Copy, #derive_default)]
             pub enum #name {
                 #(#decls)*
                 /// An enumerant this code does not know (from a newer schema); kept as is.
@@ -539,6 +605,21 @@ impl Generator<'_> {
                         #(#ordinals => Self::#variants,)*
                         n => Self::Unknown(n),
                     }
+                }
+            }
+
+            // Equality is by ordinal, so `Unknown(n)` equals the enumerant `n` names.
+            impl ::core::cmp::PartialEq for #name {
+                fn eq(&self, other: &Self) -> bool {
+                    self.ordinal() == other.ordinal()
+                }
+            }
+
+            impl ::core::cmp::Eq for #name {}
+
+            impl ::core::hash::Hash for #name {
+                fn hash<H: ::core::hash::Hasher>(&self, state: &mut H) {
+                    self.ordinal().hash(state);
                 }
             }
 
@@ -602,6 +683,15 @@ impl Generator<'_> {
             }
         }
     }
+}
+
+/// Whether `tokens` contain the identifier `name`.
+fn mentions(tokens: &TokenStream, name: &Ident) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == *name,
+        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), name),
+        _ => false,
+    })
 }
 
 fn is_void(f: &Field) -> bool {

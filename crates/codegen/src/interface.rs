@@ -16,7 +16,10 @@ struct Flat<'a> {
     /// The interface that declares the method.
     owner: &'a Node,
     method: &'a Method,
-    /// The Rust method name (deduplicated across inherited interfaces).
+    /// The method's name in its interface's trait.
+    trait_name: String,
+    /// The client method's name (unique across inherited interfaces, and clear
+    /// of the client's own methods).
     rust_name: String,
     /// Generic arguments of `owner` as seen from the served interface.
     owner_args: Vec<TokenStream>,
@@ -26,8 +29,9 @@ struct Flat<'a> {
 
 /// How a method's parameters travel and appear in Rust.
 enum Params<'a> {
-    /// An auto-generated `$Params` struct: one Rust parameter per field.
-    Fields(Vec<(&'a str, TokenStream)>),
+    /// An auto-generated `$Params` struct: one Rust parameter per field, with the
+    /// value an absent argument takes (the schema default).
+    Fields(Vec<(&'a str, TokenStream, TokenStream)>),
     /// A user struct: one Rust parameter of that type; its fields travel positionally.
     Struct { ty: TokenStream, keys: Vec<u16> },
 }
@@ -74,18 +78,25 @@ impl Generator<'_> {
         let mut queue: Vec<(&Node, &InterfaceNode, Vec<TokenStream>)> =
             vec![(node, i, self.own_args(node.id))];
         seen.insert(node.id);
-        let mut names: HashSet<String> = HashSet::new();
+        // The client's own methods: a schema method of that name gets a `_` suffix.
+        const CLIENT_OWN: [&str; 5] = ["new", "with_timeout", "from_server", "from_stub", "stub"];
+        let mut names: HashSet<String> = CLIENT_OWN.iter().map(|n| n.to_string()).collect();
         while !queue.is_empty() {
             let (owner, iface, owner_args) = queue.remove(0);
             for (ordinal, method) in iface.methods.iter().enumerate() {
-                let mut rust_name = snake(&method.name);
-                if !names.insert(rust_name.clone()) {
+                let trait_name = snake(&method.name);
+                let mut rust_name = trait_name.clone();
+                if names.contains(&rust_name) && !CLIENT_OWN.contains(&rust_name.as_str()) {
+                    // An inherited method named like an earlier one: prefix its interface.
                     rust_name = format!("{}_{}", snake(owner.name()), rust_name);
-                    names.insert(rust_name.clone());
+                }
+                while !names.insert(rust_name.clone()) {
+                    rust_name.push('_');
                 }
                 out.push(Flat {
                     owner,
                     method,
+                    trait_name,
                     rust_name,
                     owner_args: owner_args.clone(),
                     ordinal: u16::try_from(ordinal).unwrap_or(u16::MAX),
@@ -143,10 +154,17 @@ impl Generator<'_> {
             return Params::Fields(Vec::new());
         };
         if node.scope_id == 0 {
+            let site = bound_site(site, &method.param_brand, node);
             Params::Fields(
                 s.fields
                     .iter()
-                    .map(|f| (f.name.as_str(), self.field_type(site, node.id, f)))
+                    .map(|f| {
+                        (
+                            f.name.as_str(),
+                            self.field_type(&site, node.id, f),
+                            self.field_default(&site, node.id, f),
+                        )
+                    })
                     .collect(),
             )
         } else {
@@ -167,35 +185,14 @@ impl Generator<'_> {
         if node.scope_id != 0 {
             return Results::Struct(site.branded(node.id, &method.result_brand));
         }
+        let bound = bound_site(site, &method.result_brand, node);
         match s.fields.as_slice() {
             [] => Results::Unit,
             [single] if single.discriminant_value == cara_schema::NO_DISCRIMINANT => {
-                Results::Single(self.field_type(site, node.id, single))
+                Results::Single(self.field_type(&bound, node.id, single))
             }
-            _ => {
-                // The generated `<Method>Results` struct; implicit method parameters
-                // in it are dynamic.
-                let path = site.path(node.id);
-                let mut args = Vec::new();
-                for (scope, names) in self.generic_scopes(node.id) {
-                    for (i, n) in names.iter().enumerate() {
-                        args.push(
-                            site.subst
-                                .get(&scope)
-                                .and_then(|v| v.get(i).cloned())
-                                .unwrap_or_else(|| {
-                                    let p = ident(n);
-                                    quote!(#p)
-                                }),
-                        );
-                    }
-                }
-                Results::Struct(if args.is_empty() {
-                    path
-                } else {
-                    quote!(#path<#(#args),*>)
-                })
-            }
+            // The generated `<Method>Results` struct.
+            _ => Results::Struct(site.branded(node.id, &method.result_brand)),
         }
     }
 
@@ -248,12 +245,12 @@ impl Generator<'_> {
             .collect();
         let trait_methods = flat.iter().filter(|f| f.owner.id == node.id).map(|f| {
             let msite = self.method_site(&site, f);
-            let m = ident(&f.rust_name);
+            let m = ident(&f.trait_name);
             let (mgen, _) = Self::method_generics(f.method);
             let args = match self.params_of(&msite, f.method) {
                 Params::Fields(fields) => fields
                     .into_iter()
-                    .map(|(n, t)| {
+                    .map(|(n, t, _)| {
                         let n = ident(&snake(n));
                         quote!(#n: #t)
                     })
@@ -291,7 +288,7 @@ impl Generator<'_> {
             let msite = self.method_site(&Site { method_params: Vec::new(), ..site.clone() }, f);
             let msite = Site { method_params: Vec::new(), ..msite };
             let mname = f.method.name.as_str();
-            let m = ident(&f.rust_name);
+            let m = ident(&f.trait_name);
             let owner_trait = if f.owner.id == node.id {
                 quote!(#name #ty_args)
             } else {
@@ -308,10 +305,16 @@ impl Generator<'_> {
             let (decodes, call_args): (Vec<TokenStream>, Vec<TokenStream>) = match self.params_of(&msite, f.method) {
                 Params::Fields(fields) => fields
                     .into_iter()
-                    .map(|(n, t)| {
+                    .map(|(n, t, default)| {
                         let v = format_ident!("p_{}", snake(n));
                         (
-                            quote!(let #v = ::cara::__private::decode_param::<#t>(#mname, #n, next());),
+                            quote! {
+                                // An absent argument takes the schema default.
+                                let #v = match next() {
+                                    ::cara::Value::Nil => ::core::result::Result::Ok(#default),
+                                    value => ::cara::__private::decode_param::<#t>(#mname, #n, value),
+                                };
+                            },
                             quote!(#v?),
                         )
                     })
@@ -348,7 +351,7 @@ impl Generator<'_> {
                 Params::Fields(fields) => {
                     let (a, e): (Vec<_>, Vec<_>) = fields
                         .into_iter()
-                        .map(|(n, t)| {
+                        .map(|(n, t, _)| {
                             let n = ident(&snake(n));
                             (quote!(#n: #t), quote!(::cara::Encode::encode(&#n)))
                         })
@@ -411,6 +414,8 @@ impl Generator<'_> {
         let server_args = quote!(<CaraImpl, #(#params),*>);
         quote! {
             #trait_doc
+            // Method names come from the schema (`new`, `toText`, …).
+            #[allow(clippy::wrong_self_convention, clippy::new_ret_no_self)]
             pub trait #name #trait_generics: #bounds {
                 #(#trait_methods)*
             }
@@ -476,6 +481,7 @@ impl Generator<'_> {
 
             #(#upcasts)*
 
+            #[allow(clippy::wrong_self_convention, clippy::new_ret_no_self)]
             impl #impl_generics #client #ty_args {
                 /// A client calling the interface on `remote` (a `cara::Client`'s server,
                 /// or a peer from `Server::send_to`).
@@ -523,10 +529,10 @@ impl Generator<'_> {
         };
         let flat = self.flat_methods(&iface_site, node, i);
         let id = Literal::u64_unsuffixed(node.id);
-        let type_name = node.name();
+        let type_name = qualified(node);
         let methods = flat.iter().map(|f| {
             let name = f.method.name.as_str();
-            let wire = format!("{}.{}", f.owner.name(), f.method.name);
+            let wire = format!("{}.{}", qualified(f.owner), f.method.name);
             let owner = Literal::u64_unsuffixed(f.owner.id);
             let ordinal = f.ordinal;
             let params: Vec<String> = match self.node(f.method.param_struct_type).map(|n| &n.kind) {
@@ -555,6 +561,50 @@ impl Generator<'_> {
             };
         }
     }
+}
+
+/// `site` with the generic parameters that `brand` binds substituted (how a
+/// method's `$Params`/`$Results` struct sees the method's own `[T]`).
+fn bound_site<'s>(site: &Site<'s>, brand: &cara_schema::Brand, method_struct: &Node) -> Site<'s> {
+    let mut bound = site.clone();
+    // The struct's own parameters are the method's `[T]`s, position for position
+    // (the default when the brand does not say).
+    if !method_struct.parameters.is_empty() {
+        let implicit = method_struct
+            .parameters
+            .iter()
+            .enumerate()
+            .map(|(i, _)| match site.method_params.get(i) {
+                Some(p) => {
+                    let p = ident(p);
+                    quote!(#p)
+                }
+                None => quote!(::cara::Dynamic),
+            })
+            .collect();
+        bound.subst.insert(method_struct.id, implicit);
+    }
+    for scope in &brand.scopes {
+        if let cara_schema::BrandScopeKind::Bind(bindings) = &scope.kind {
+            let types = bindings
+                .iter()
+                .map(|b| match b {
+                    cara_schema::Binding::Type(t) => site.rust_type(t),
+                    cara_schema::Binding::Unbound => quote!(::cara::Dynamic),
+                })
+                .collect();
+            bound.subst.insert(scope.scope_id, types);
+        }
+    }
+    bound
+}
+
+/// An interface's name on the wire: its path inside its file (`Outer.Inner`).
+fn qualified(node: &Node) -> String {
+    node.display_name
+        .split_once(':')
+        .map(|(_, path)| path.to_string())
+        .unwrap_or_else(|| node.name().to_string())
 }
 
 fn site_interface(site: &Site<'_>) -> u64 {

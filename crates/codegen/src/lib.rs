@@ -87,7 +87,7 @@ impl<'a> Generator<'a> {
         files
             .into_iter()
             .map(|file| GeneratedFile {
-                schema: file.display_name.clone(),
+                schema: file_label(&file.display_name),
                 module: self
                     .places
                     .file_modules
@@ -384,6 +384,16 @@ fn by_value_components(nodes: &HashMap<u64, &Node>) -> HashMap<u64, usize> {
         }
     }
     st.out
+}
+
+/// How generated code names a schema file: its base name, so output does not
+/// depend on where the schemas sit on the build machine.
+fn file_label(display_name: &str) -> String {
+    display_name
+        .rsplit('/')
+        .next()
+        .unwrap_or(display_name)
+        .to_string()
 }
 
 /// Pretty-prints generated tokens as a Rust source file with the `@generated` header.

@@ -118,7 +118,7 @@ impl Site<'_> {
             .count();
         let complete = plain_set == plain_total
             && (s.discriminant_count == 0 || union_set)
-            && self.generator.params(id).is_empty();
+            && !self.generator.has_unused_params(id);
         let rest = (!complete).then(|| quote!(..::core::default::Default::default()));
         // The annotated `let` gives the struct expression its generic arguments.
         quote!({

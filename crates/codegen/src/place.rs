@@ -95,7 +95,10 @@ impl Places {
         }
         // Reserved names in every child module: the union enum and the module's own
         // helper names.
-        let mut used: HashSet<String> = ["Which".to_string()].into_iter().collect();
+        let mut used: HashSet<String> = HashSet::new();
+        if matches!(&parent.kind, NodeKind::Struct(s) if s.discriminant_count > 0) {
+            used.insert("Which".into());
+        }
         if let NodeKind::Interface(_) = parent.kind {
             used.insert("INFO".into());
         }
@@ -119,8 +122,12 @@ impl Places {
                 used.insert(format!("{item}Server"));
                 used.insert(format!("{item}Client"));
             }
+            // A named union (a group that is only a union) is itself the enum.
+            let pure_union = matches!(&node.kind, NodeKind::Struct(s) if s.is_group
+                && s.discriminant_count > 0
+                && s.fields.iter().all(|f| f.discriminant_value != cara_schema::NO_DISCRIMINANT));
             let has_children = !node.nested_nodes.is_empty()
-                || matches!(&node.kind, NodeKind::Struct(s) if s.discriminant_count > 0
+                || matches!(&node.kind, NodeKind::Struct(s) if (s.discriminant_count > 0 && !pure_union)
                     || s.fields.iter().any(|f| matches!(f.kind, FieldKind::Group { .. })))
                 || matches!(&node.kind, NodeKind::Interface(_));
             let child_module = has_children.then(|| {

@@ -29,7 +29,10 @@ fn capnp_files(dir: &Path) -> Vec<PathBuf> {
 fn cases() -> Vec<(String, Vec<PathBuf>, Vec<PathBuf>)> {
     let root = root();
     let mut cases = Vec::new();
-    for file in capnp_files(&root.join("schemas")) {
+    for file in capnp_files(&root.join("schemas"))
+        .into_iter()
+        .chain(capnp_files(&root.join("schemas/tests")))
+    {
         cases.push((
             file.file_stem().unwrap().to_string_lossy().into_owned(),
             vec![file],

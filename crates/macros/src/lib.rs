@@ -87,7 +87,11 @@ fn expand(input: TokenStream) -> syn::Result<(proc_macro2::TokenStream, String)>
         .compile(&files)
         .map_err(|d| syn::Error::new(input.files[0].span(), format!("schema errors:\n{d}")))?;
     let tokens = cara_codegen::Generator::new(&set).modules();
-    let source = cara_codegen::pretty(&tokens, &files.join(", "))
+    let names: Vec<&str> = files
+        .iter()
+        .map(|f| f.rsplit('/').next().unwrap_or(f))
+        .collect();
+    let source = cara_codegen::pretty(&tokens, &names.join(", "))
         .map_err(|e| syn::Error::new(input.files[0].span(), e))?;
     // Make rustc rebuild when a schema changes.
     let tracked = set.source_files().iter().map(|p| {
