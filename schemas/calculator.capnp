@@ -12,6 +12,22 @@ interface Calculator {
 
   stats @2 () -> Stats;
   # What this calculator has done so far.
+
+  getAdder @3 (offset :Int32) -> (adder :Adder);
+  # A new adder object that starts at `offset` and lives on the server.
+
+  evaluate @4 (value :Value) -> (result :Float64);
+  # Reads `value` by calling it back (a callback the caller passes) and doubles it.
+}
+
+interface Adder {
+  # A running total that stays where it was made.
+  add @0 (x :Int32) -> (sum :Int32);
+}
+
+interface Value {
+  # Something that can be read: passed by a client, called back by the server.
+  read @0 () -> (value :Float64);
 }
 
 struct Stats {

@@ -32,6 +32,18 @@ impl via_macro::calculator_capnp::Calculator for Adder {
     async fn stats(&self) -> Result<via_macro::calculator_capnp::Stats, cara::Fault> {
         Ok(Default::default())
     }
+    async fn get_adder(
+        &self,
+        _offset: i32,
+    ) -> Result<via_macro::calculator_capnp::AdderClient, cara::Fault> {
+        Err(cara::Fault::new("NotImplementedError", "get_adder"))
+    }
+    async fn evaluate(
+        &self,
+        value: via_macro::calculator_capnp::ValueClient,
+    ) -> Result<f64, cara::Fault> {
+        value.read().await.map_err(Into::into)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

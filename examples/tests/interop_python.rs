@@ -494,3 +494,52 @@ fn python_pseud_client_calls_the_generated_calculator() {
     assert!(ok, "calculator_client.py failed: {lines:?}");
     assert_eq!(lines, vec![json!([7, 7, 7])]);
 }
+
+mod interop_schemas {
+    cara::schema!("../schemas/tests/interop.capnp");
+}
+
+#[test]
+fn python_client_calls_an_object_returned_by_a_rust_server() {
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_calculator"));
+    serve.args(["serve", "--endpoint", "tcp://127.0.0.1:0"]);
+    let server = Served::start(serve);
+    let adder_id = interop_schemas::calculator_capnp::adder::INFO.id;
+    let mut call = Command::new(python());
+    call.arg(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build-support/interop/cara_caps.py"),
+    );
+    call.args(["client", &server.endpoint, &adder_id.to_string()]);
+    let (ok, lines) = run(call, "");
+    assert!(ok, "cara_caps.py client failed: {lines:?}");
+    assert_eq!(
+        lines,
+        vec![json!({"ext": 100, "first": 6, "second": 16, "guessed": "CapabilityError"})]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_client_calls_an_object_a_python_server_handed_out() {
+    let mut serve = Command::new(python());
+    serve.arg(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build-support/interop/cara_caps.py"),
+    );
+    serve.arg("serve");
+    let server = Served::start(serve);
+    let client = cara::Client::builder().connect(&server.endpoint).unwrap();
+    let service = interop_schemas::interop_capnp::PyServiceClient::new(client.server().clone());
+    let adder = service.make_adder(5).await.unwrap();
+    assert_eq!(adder.add(1).await.unwrap(), 6);
+    assert_eq!(
+        adder.add(10).await.unwrap(),
+        16,
+        "the Python object keeps its state"
+    );
+    drop(adder);
+    // Dropping the last reference releases the Python object.
+    let released = tokio::task::spawn_blocking(move || server.next_event("released"))
+        .await
+        .unwrap();
+    assert!(released["id"].as_u64().is_some(), "{released}");
+    client.stop().await;
+}

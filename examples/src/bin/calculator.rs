@@ -16,7 +16,8 @@ mod schemas {
 }
 
 use schemas::calculator_capnp::{
-    Calculator, CalculatorClient, CalculatorServer, Op, Stats, calculator,
+    Adder, AdderClient, Calculator, CalculatorClient, CalculatorServer, Op, Stats, Value,
+    ValueClient, calculator,
 };
 
 /// The server object: it remembers what it did.
@@ -64,6 +65,38 @@ impl Calculator for Calc {
 
     async fn stats(&self) -> Result<Stats, Fault> {
         Ok(self.stats.lock().unwrap_or_else(|p| p.into_inner()).clone())
+    }
+
+    async fn get_adder(&self, offset: i32) -> Result<AdderClient, Fault> {
+        // A live object: it stays here, and the caller gets a capability to it.
+        Ok(AdderClient::from_server(RunningTotal(Mutex::new(offset))))
+    }
+
+    async fn evaluate(&self, value: ValueClient) -> Result<f64, Fault> {
+        // Call the caller's object back, over the connection the call came in on.
+        Ok(value.read().await? * 2.0)
+    }
+}
+
+/// An adder object: a running total that lives on the server.
+struct RunningTotal(Mutex<i32>);
+
+impl Adder for RunningTotal {
+    async fn add(&self, x: i32) -> Result<i32, Fault> {
+        let mut total = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *total = total
+            .checked_add(x)
+            .ok_or_else(|| Fault::new("OverflowError", "the total overflows Int32"))?;
+        Ok(*total)
+    }
+}
+
+/// A value the client passes to the server; the server calls it back.
+struct Constant(f64);
+
+impl Value for Constant {
+    async fn read(&self) -> Result<f64, Fault> {
+        Ok(self.0)
     }
 }
 
@@ -118,6 +151,16 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
         "stats: {} calls, last {:?}, history {:?}",
         stats.calls, stats.last_op, stats.history
     );
+
+    // Live capabilities: an object returned by the server keeps its state there ...
+    let adder = calc.get_adder(5).await?;
+    println!("adder(5).add(1) = {}", adder.add(1).await?);
+    println!("adder(5).add(10) = {}", adder.add(10).await?);
+    // ... and an object the client passes is called back by the server.
+    let doubled = calc
+        .evaluate(ValueClient::from_server(Constant(21.0)))
+        .await?;
+    println!("evaluate(value 21) = {doubled} (the server called our value back)");
     client.stop().await;
     server.stop().await;
     Ok(())
