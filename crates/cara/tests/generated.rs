@@ -132,7 +132,6 @@ fn recursive_and_generic_structs() {
         named: Pair {
             first: "one".into(),
             second: vec![1, 2],
-            ..Default::default()
         },
         open: Pair {
             first: cara::Dynamic(Value::from(true)),
@@ -219,7 +218,6 @@ async fn interfaces_with_inheritance_and_generics_over_the_wire() {
         .swap(Pair {
             first: "a".into(),
             second: cara::Data(vec![1]),
-            ..Default::default()
         })
         .await
         .unwrap();
