@@ -523,6 +523,12 @@ pub(crate) fn encode_target(target: &Target, info: &'static InterfaceInfo) -> Va
             table.push(target.clone());
             Value::Ext(EXT_LOOPBACK, payload(table.len() as u64 - 1))
         }
+        Some(PeerCtx::Remote { peer, .. }) if peer.is_empty() => {
+            tracing::error!(
+                "a capability cannot travel to a remote addressed by user id (send_to); it travels as nil"
+            );
+            Value::Nil
+        }
         Some(PeerCtx::Remote { session, peer, .. }) => {
             if let Target::Imported(import) = target
                 && Arc::ptr_eq(&import.session, session)
