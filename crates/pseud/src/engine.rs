@@ -243,7 +243,7 @@ pub(crate) struct Engine {
     sweeps: Vec<Instant>,
     is_client: bool,
     /// The server's ZAP domain: its logins are verified as long as the socket lives.
-    _zap: Option<crate::zap::ZapDomain>,
+    zap: Option<crate::zap::ZapDomain>,
 }
 
 const RECV_BATCH: usize = 256;
@@ -283,7 +283,7 @@ impl Engine {
             stopping: None,
             sweeps: Vec::new(),
             is_client,
-            _zap: zap,
+            zap,
         }
     }
 
@@ -653,9 +653,9 @@ impl Engine {
     }
 
     fn on_message(&mut self, frames: &mut Vec<zmq::Message>) {
-        // Only a server's peers have a user id (ZAP sets it); reading the property
-        // allocates, so clients skip it.
-        let user_id: Vec<u8> = if self.is_client {
+        // Only ZAP sets a user id, so only a server with a ZAP domain can see one;
+        // reading the property allocates, so the others skip it.
+        let user_id: Vec<u8> = if self.is_client || self.zap.is_none() {
             Vec::new()
         } else {
             frames
