@@ -9,6 +9,10 @@ struct Gen(T) {
   a @1 :MyInner;
   b @2 :TextGen;
   c @3 :TextGen.Inner;
+  using Same = Gen;
+  d @4 :Same;
+  e @5 :Same.Inner;
+  f @6 :Gen;
 }
 
 using GenData = Gen(Data);

@@ -21,6 +21,10 @@ struct Syntax {
   m @12 :Data = "";
   n @13 :Text = "";
   o @14 :List(Text) = [""];
+  p @15 :Data = "\xde\xad\377";
+  q @16 :Text = "caf\xc3\xa9 ünïcode";
+  r @17 :Float64 = -2.e-3;
+  s @18 :Float64 = 2.E5;
 }
 
 struct Gen(T,) { v @0 :T; }

@@ -33,6 +33,8 @@ struct AllTypes {
   ld @28 :List(Data);
   lif @29 :List(I);
   lv @30 :List(Void);
+  lal @31 :List(AnyList);
+  lcap @32 :List(Capability);
   enum E { a @0; b @1; }
   interface I {}
 }

@@ -20,7 +20,8 @@ pub(crate) fn doc(text: Option<&str>, fallback: impl FnOnce() -> String) -> Toke
 }
 
 impl Generator<'_> {
-    fn item_name(&self, node: &Node) -> Ident {
+    /// The Rust name of a node's item (type, trait or constant).
+    pub(crate) fn item_name(&self, node: &Node) -> Ident {
         ident(
             self.places
                 .places

@@ -56,16 +56,6 @@ impl Results {
 }
 
 impl Generator<'_> {
-    fn interface_name(&self, node: &Node) -> Ident {
-        ident(
-            self.places
-                .places
-                .get(&node.id)
-                .map(|p| p.name.as_str())
-                .unwrap_or("Unplaced"),
-        )
-    }
-
     /// Own methods, then inherited ones (each interface once), with unique Rust names.
     fn flat_methods<'n>(
         &'n self,
@@ -211,7 +201,7 @@ impl Generator<'_> {
 
     /// The trait, the dispatcher and the client of an interface.
     pub(crate) fn interface(&self, site: &Site<'_>, node: &Node, i: &InterfaceNode) -> TokenStream {
-        let name = self.interface_name(node);
+        let name = self.item_name(node);
         let server = format_ident!("{}Server", name.to_string().trim_start_matches("r#"));
         let client = format_ident!("{}Client", name.to_string().trim_start_matches("r#"));
         let type_name = node.name();

@@ -7,8 +7,11 @@
 //! --test snapshots`); under `CI=true` a mismatch fails and writes nothing.
 //!
 //! Schemas are compiled with the repository root as base directory and relative file
-//! names, so the names the generated code mentions (module docs, the `@generated`
-//! header) are the same on every machine and checkout location.
+//! names, and the `@generated` header names the file relative to the root (module
+//! docs name base names), so snapshots are the same on every machine and checkout
+//! location; `check` also fails if this checkout's path shows up in the output.
+//! Imports of `/capnp/*.capnp` resolve to /usr/include/capnp when Debian's
+//! capnproto is installed, else to the front-end's bundled copies: the same files.
 
 use std::path::{Path, PathBuf};
 
@@ -95,5 +98,22 @@ macro_rules! frontend {
 }
 
 frontend! {
-    frontend_placeholder => "ids.capnp",
+    frontend_aliases_generic => "aliases_generic.capnp",
+    frontend_aliases_imports => "aliases_imports.capnp",
+    frontend_annotations => "annotations.capnp",
+    frontend_constants => "constants.capnp",
+    frontend_cycle_a => "cycle_a.capnp",
+    frontend_cycle_b => "cycle_b.capnp",
+    frontend_defaults => "defaults.capnp",
+    frontend_docs => "docs.capnp",
+    frontend_generics => "generics.capnp",
+    frontend_generics_advanced => "generics_advanced.capnp",
+    frontend_ids => "ids.capnp",
+    frontend_interfaces => "interfaces.capnp",
+    frontend_methods_generic => "methods_generic.capnp",
+    frontend_retro_union => "retro_union.capnp",
+    frontend_syntax => "syntax.capnp",
+    frontend_types => "types.capnp",
+    frontend_unions_groups => "unions_groups.capnp",
+    frontend_values_advanced => "values_advanced.capnp",
 }

@@ -31,8 +31,8 @@ pub enum ExprKind {
     NegativeInt(u64),
     /// A float literal (sign included), also `inf`/`-inf` after `-`.
     Float(f64),
-    /// A string literal.
-    String(String),
+    /// A string literal, as bytes (escapes may produce any byte).
+    String(Vec<u8>),
     /// A `0x"..."` literal.
     Binary(Vec<u8>),
     /// A bare identifier.

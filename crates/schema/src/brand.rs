@@ -132,6 +132,8 @@ pub struct BScope {
     pub inherited: bool,
     /// Bound parameters.
     pub params: Vec<BDecl>,
+    /// Where the declaration using this level was written (for error messages).
+    pub source: std::cell::Cell<Option<crate::diagnostics::Span>>,
 }
 
 impl BScope {
@@ -143,6 +145,7 @@ impl BScope {
             leaf_param_count: 0,
             inherited: false,
             params: Vec::new(),
+            source: Default::default(),
         })
     }
 
@@ -157,6 +160,7 @@ impl BScope {
                 leaf_param_count: count,
                 inherited: true,
                 params: Vec::new(),
+                source: Default::default(),
             }));
         }
         parent.unwrap_or_else(|| BScope::root(0))
@@ -175,6 +179,7 @@ impl BScope {
             leaf_param_count: count,
             inherited: false,
             params: Vec::new(),
+            source: Default::default(),
         })
     }
 
@@ -186,6 +191,7 @@ impl BScope {
             leaf_param_count: self.leaf_param_count,
             inherited: false,
             params,
+            source: Default::default(),
         })
     }
 

@@ -120,7 +120,9 @@ pub(crate) struct Ctx {
     alias_busy: HashSet<(usize, String)>,
     /// Order in which param structs were created (for the sourceInfo id-0 quirk).
     pub param_struct_order: Vec<u64>,
-    pending_jobs: Vec<(usize, Vec<Job>)>,
+    pending_jobs: HashMap<usize, Vec<Job>>,
+    /// Owner node of each group / param struct id.
+    aux_owner: HashMap<u64, usize>,
     /// In-memory files (canonical name → source), consulted before the bundled files.
     pub virtual_files: HashMap<String, String>,
     /// Current depth of nested on-demand compilation (bounded to keep the stack safe).
@@ -148,7 +150,7 @@ fn expr_string(e: &Expr) -> String {
         ExprKind::PositiveInt(v) => v.to_string(),
         ExprKind::NegativeInt(v) => format!("-{v}"),
         ExprKind::Float(f) => f.to_string(),
-        ExprKind::String(s) => format!("{s:?}"),
+        ExprKind::String(s) => format!("{:?}", String::from_utf8_lossy(s)),
         ExprKind::Binary(_) => "0x\"...\"".into(),
         ExprKind::RelativeName(n) => n.text.clone(),
         ExprKind::AbsoluteName(n) => format!(".{}", n.text),
@@ -242,7 +244,8 @@ impl Ctx {
             alias_cache: HashMap::new(),
             alias_busy: HashSet::new(),
             param_struct_order: Vec::new(),
-            pending_jobs: Vec::new(),
+            pending_jobs: HashMap::new(),
+            aux_owner: HashMap::new(),
             virtual_files: HashMap::new(),
             depth: 0,
         }
@@ -626,7 +629,13 @@ impl Ctx {
             let result = match &d.kind {
                 DeclKind::Using(target) => {
                     let scope = self.local_brand(n);
-                    self.compile_decl_expr(n, &scope, target, &Implicit::none())
+                    let r = self.compile_decl_expr(n, &scope, target, &Implicit::none());
+                    // Bound types are compiled (and checked) where the alias is declared.
+                    if let Some(BDecl::Decl { brand, .. }) = &r {
+                        let brand = brand.clone();
+                        self.brand_reported(&brand, target.span);
+                    }
+                    r
                 }
                 _ => None,
             };
@@ -680,7 +689,14 @@ impl Ctx {
                 BDecl::Decl { target, id, brand } => {
                     let compiled = self.brand_of(&brand);
                     let base = scope.pop(parent_id);
-                    let s = self.evaluate_brand(&base, target, &compiled.scopes, 0);
+                    // An alias whose brand is empty behaves like a plain member found in
+                    // the alias's scope (the official compiler keeps no brand for it).
+                    let s = if compiled.scopes.is_empty() {
+                        let (_, count) = self.target_info(target);
+                        base.push(id, count)
+                    } else {
+                        self.evaluate_brand(&base, target, &compiled.scopes, 0)
+                    };
                     BDecl::Decl {
                         target,
                         id,
@@ -751,6 +767,7 @@ impl Ctx {
             leaf_param_count: count,
             inherited,
             params,
+            source: Default::default(),
         })
     }
 
@@ -824,6 +841,20 @@ impl Ctx {
     }
 
     fn compile_decl_expr(
+        &mut self,
+        n: usize,
+        scope: &Rc<BScope>,
+        e: &Expr,
+        implicit: &Implicit,
+    ) -> Option<BDecl> {
+        let r = self.compile_decl_expr_inner(n, scope, e, implicit);
+        if let Some(BDecl::Decl { brand, .. }) = &r {
+            brand.source.set(Some(e.span));
+        }
+        r
+    }
+
+    fn compile_decl_expr_inner(
         &mut self,
         n: usize,
         scope: &Rc<BScope>,
@@ -923,15 +954,14 @@ impl Ctx {
                             for (p, src) in compiled.iter().zip(params) {
                                 if let BDecl::Decl { target, .. } = p {
                                     let ok = match target {
+                                        // As in capnp 0.9: AnyStruct, AnyList and
+                                        // Capability are not accepted here.
                                         Target::Builtin(b) => matches!(
                                             b,
                                             Builtin::List
                                                 | Builtin::Text
                                                 | Builtin::Data
                                                 | Builtin::AnyPointer
-                                                | Builtin::AnyStruct
-                                                | Builtin::AnyList
-                                                | Builtin::Capability
                                         ),
                                         Target::Node(x) => matches!(
                                             self.nodes[*x].kind,
@@ -999,15 +1029,58 @@ impl Ctx {
         }
     }
 
+    /// Compiles a brand, ignoring errors (used where they were reported already).
     fn brand_of(&mut self, brand: &BScope) -> Brand {
         let mut errs = Vec::new();
-        compile_brand(brand, |p| match self.compile_as_type_inner(p, &mut errs) {
+        self.brand_collect(brand, &mut errs)
+    }
+
+    /// Compiles a brand, collecting the errors of its bound types.
+    fn brand_collect(&mut self, brand: &BScope, errs: &mut Vec<(Option<Span>, String)>) -> Brand {
+        compile_brand(brand, |p| match self.compile_as_type_inner(p, errs) {
             Some(t) => t,
             None => Type::AnyPointer(AnyPointer::AnyKind),
         })
     }
 
-    fn compile_as_type_inner(&mut self, d: &BDecl, errs: &mut Vec<String>) -> Option<Type> {
+    /// Compiles a brand and reports errors of its bound types at `span`.
+    pub(crate) fn brand_reported(&mut self, brand: &BScope, span: Span) -> Brand {
+        let mut errs = Vec::new();
+        let b = self.brand_collect(brand, &mut errs);
+        self.report_type_errors(&errs, span);
+        b
+    }
+
+    /// Reports the first type error, at its own location when known.
+    fn report_type_errors(&mut self, errs: &[(Option<Span>, String)], fallback: Span) {
+        if let Some((at, msg)) = errs.first() {
+            let span = at.unwrap_or(fallback);
+            let msg = if msg == "not a type" {
+                format!("'{}' is not a type.", self.span_text(span))
+            } else {
+                msg.clone()
+            };
+            self.diags.error(span, msg);
+        }
+    }
+
+    fn span_text(&self, span: Span) -> String {
+        self.files
+            .get(span.file)
+            .and_then(|(_, src)| src.get(span.start..span.end))
+            .unwrap_or("")
+            .to_string()
+    }
+
+    fn compile_as_type_inner(
+        &mut self,
+        d: &BDecl,
+        errs: &mut Vec<(Option<Span>, String)>,
+    ) -> Option<Type> {
+        let at = match d {
+            BDecl::Decl { brand, .. } => brand.source.get(),
+            BDecl::Param { .. } => None,
+        };
         match d {
             BDecl::Param { scope_id, index } => Some(Type::AnyPointer(if *scope_id == 0 {
                 AnyPointer::ImplicitMethodParameter { index: *index }
@@ -1020,7 +1093,7 @@ impl Ctx {
             BDecl::Decl { target, id, brand } => match target {
                 Target::Node(n) => {
                     let kind = self.nodes[*n].kind;
-                    let brand_c = self.brand_of(brand);
+                    let brand_c = self.brand_collect(brand, errs);
                     match kind {
                         Kind::Struct => Some(Type::Struct {
                             type_id: *id,
@@ -1035,7 +1108,7 @@ impl Ctx {
                             brand: brand_c,
                         }),
                         _ => {
-                            errs.push("not a type".into());
+                            errs.push((at, "not a type".into()));
                             None
                         }
                     }
@@ -1055,20 +1128,32 @@ impl Ctx {
                     Builtin::Float64 => Type::Float64,
                     Builtin::Text => Type::Text,
                     Builtin::Data => Type::Data,
-                    Builtin::AnyPointer | Builtin::Object => Type::AnyPointer(AnyPointer::AnyKind),
+                    Builtin::AnyPointer => Type::AnyPointer(AnyPointer::AnyKind),
+                    Builtin::Object => {
+                        errs.push((at, "As of Cap'n Proto 0.4, 'Object' has been renamed to 'AnyPointer'.  Sorry for the inconvenience, and thanks for being an early adopter.  :)".into()));
+                        Type::AnyPointer(AnyPointer::AnyKind)
+                    }
                     Builtin::AnyStruct => Type::AnyPointer(AnyPointer::Struct),
                     Builtin::AnyList => Type::AnyPointer(AnyPointer::List),
                     Builtin::Capability => Type::AnyPointer(AnyPointer::Capability),
                     Builtin::List => {
                         let params = brand.get_params(*id).unwrap_or_default();
                         if params.len() != 1 {
-                            errs.push("'List' requires exactly one parameter.".into());
+                            errs.push((at, "'List' requires exactly one parameter.".into()));
                             return None;
                         }
                         let elem = self.compile_as_type_inner(&params[0], errs)?;
-                        if matches!(elem, Type::AnyPointer(_)) {
-                            errs.push("'List(AnyPointer)' is not supported.".into());
-                            return None;
+                        match elem {
+                            Type::AnyPointer(AnyPointer::Struct) => {
+                                errs.push((at, "'List(AnyStruct)' is not supported.".into()));
+                                return None;
+                            }
+                            Type::AnyPointer(AnyPointer::List | AnyPointer::Capability) => {}
+                            Type::AnyPointer(_) => {
+                                errs.push((at, "'List(AnyPointer)' is not supported.".into()));
+                                return None;
+                            }
+                            _ => {}
                         }
                         Type::List(Box::new(elem))
                     }
@@ -1082,13 +1167,8 @@ impl Ctx {
         let d = self.compile_decl_expr(n, &scope, e, implicit)?;
         let mut errs = Vec::new();
         let t = self.compile_as_type_inner(&d, &mut errs);
-        if let Some(first) = errs.first() {
-            let msg = if first == "not a type" {
-                format!("'{}' is not a type.", expr_string(e))
-            } else {
-                first.clone()
-            };
-            self.diags.error(e.span, msg);
+        if !errs.is_empty() {
+            self.report_type_errors(&errs, e.span);
             return None;
         }
         t
@@ -1118,9 +1198,12 @@ impl Ctx {
         let compiled = self.translate(n, &mut jobs);
         self.depth -= 1;
         self.nodes[n].in_boot = false;
+        for a in &compiled.aux {
+            self.aux_owner.insert(a.id, n);
+        }
         let rc = Rc::new(compiled);
         self.nodes[n].boot = Some(rc.clone());
-        self.pending_jobs.push((n, jobs));
+        self.pending_jobs.insert(n, jobs);
         Some(rc)
     }
 
@@ -1143,10 +1226,7 @@ impl Ctx {
         }
         self.nodes[n].in_fin = true;
         self.depth += 1;
-        let jobs = match self.pending_jobs.iter().position(|(x, _)| *x == n) {
-            Some(i) => self.pending_jobs.swap_remove(i).1,
-            None => Vec::new(),
-        };
+        let jobs = self.pending_jobs.remove(&n).unwrap_or_default();
         let mut c = (*boot).clone();
         for job in jobs {
             let val = self.compile_value(n, &job.expr, &job.ty);
@@ -1176,6 +1256,17 @@ impl Ctx {
         self.nodes[n].parent
     }
 
+    /// Compiles every `using` alias declared directly in node `n` (reporting their errors),
+    /// as the official compiler does for nodes traversed with their children.
+    pub fn compile_aliases(&mut self, n: usize) {
+        let ex = self.expand(n);
+        let mut names: Vec<&String> = ex.aliases.keys().collect();
+        names.sort();
+        for name in names {
+            let _ = self.resolve_member(n, name);
+        }
+    }
+
     /// Nested nodes.
     pub fn children_of(&mut self, n: usize) -> Vec<usize> {
         self.expand(n).children.clone()
@@ -1193,20 +1284,24 @@ impl Ctx {
         collect_struct_ids(v, &mut ids);
         let mut map: HashMap<u64, Node> = HashMap::new();
         for id in ids {
-            if let Some(&n) = self.by_id.get(&id) {
-                if let Some(c) = self.bootstrap(n) {
-                    if c.node.id == id {
-                        map.insert(id, c.node.clone());
-                    }
-                    for a in &c.aux {
-                        map.insert(a.id, a.clone());
-                    }
+            if map.contains_key(&id) {
+                continue;
+            }
+            // Structs are nodes; groups are auxiliary nodes of their struct.
+            let owner = self
+                .by_id
+                .get(&id)
+                .or_else(|| self.aux_owner.get(&id))
+                .copied();
+            if let Some(n) = owner
+                && let Some(c) = self.bootstrap(n)
+            {
+                map.insert(c.node.id, c.node.clone());
+                for a in &c.aux {
+                    map.insert(a.id, a.clone());
                 }
-            } else {
-                // Group ids are not in by_id; find the owning struct through the map.
             }
         }
-        // Groups: add aux nodes of any struct already loaded.
         let lookup = |id: u64| map.get(&id).cloned();
         to_value(v, ty, &lookup)
     }

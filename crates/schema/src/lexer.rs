@@ -16,8 +16,8 @@ pub enum TokenKind {
     Int(u64),
     /// A floating-point literal.
     Float(f64),
-    /// A string literal, escapes decoded.
-    Str(String),
+    /// A string literal, escapes decoded (bytes: `\xff` need not be UTF-8).
+    Str(Vec<u8>),
     /// A binary literal `0x"..."`.
     Binary(Vec<u8>),
     /// A run of operator characters, e.g. `:`, `=`, `->`, `@`, `$`, `.`.
@@ -229,7 +229,7 @@ impl Lexer<'_> {
         }
     }
 
-    fn string_literal(&mut self) -> String {
+    fn string_literal(&mut self) -> Vec<u8> {
         let start = self.pos;
         self.pos += 1; // opening quote
         let mut out: Vec<u8> = Vec::new();
@@ -263,22 +263,16 @@ impl Lexer<'_> {
                         b'\\' => out.push(b'\\'),
                         b'?' => out.push(b'?'),
                         b'x' => {
-                            let mut v: u32 = 0;
-                            let mut n = 0;
-                            while n < 2 {
-                                match self.peek().and_then(|c| (c as char).to_digit(16)) {
-                                    Some(d) => {
-                                        v = v * 16 + d;
-                                        self.pos += 1;
-                                        n += 1;
-                                    }
-                                    None => break,
+                            // Exactly two hex digits, as in the official lexer.
+                            let h = self.peek().and_then(|c| (c as char).to_digit(16));
+                            let l = self.peek_at(1).and_then(|c| (c as char).to_digit(16));
+                            match (h, l) {
+                                (Some(h), Some(l)) => {
+                                    self.pos += 2;
+                                    out.push((h * 16 + l) as u8);
                                 }
+                                _ => self.error(esc_start, "Parse error: invalid escape sequence."),
                             }
-                            if n == 0 {
-                                self.error(esc_start, "Parse error: invalid escape sequence.");
-                            }
-                            out.push(v as u8);
                         }
                         b'0'..=b'7' => {
                             let mut v: u32 = u32::from(e - b'0');
@@ -301,7 +295,7 @@ impl Lexer<'_> {
                 c => out.push(c),
             }
         }
-        String::from_utf8_lossy(&out).into_owned()
+        out
     }
 
     fn number(&mut self) -> Token {
@@ -320,7 +314,12 @@ impl Lexer<'_> {
                 self.pos += 1;
                 match c {
                     b'"' => break,
-                    b' ' | b'\t' | b'\r' | b'\n' => {}
+                    b' ' | b'\t' | b'\r' | b'\n' => {
+                        // Whitespace may separate bytes, not the two digits of one byte.
+                        if pending.take().is_some() {
+                            self.error(self.pos - 1, "Parse error: a byte needs two hex digits.");
+                        }
+                    }
                     c => match (c as char).to_digit(16) {
                         Some(d) => match pending.take() {
                             Some(h) => bytes.push((h * 16 + d) as u8),
@@ -365,8 +364,13 @@ impl Lexer<'_> {
                 self.pos += 1;
             }
             let mut is_float = false;
+            let exponent_after_dot = matches!(self.peek_at(1), Some(b'e' | b'E'))
+                && (matches!(self.peek_at(2), Some(c) if c.is_ascii_digit())
+                    || (matches!(self.peek_at(2), Some(b'+' | b'-'))
+                        && matches!(self.peek_at(3), Some(c) if c.is_ascii_digit())));
             if self.peek() == Some(b'.')
-                && !matches!(self.peek_at(1), Some(c) if c.is_ascii_alphabetic() || c == b'_' || c == b'.')
+                && (exponent_after_dot
+                    || !matches!(self.peek_at(1), Some(c) if c.is_ascii_alphabetic() || c == b'_' || c == b'.'))
             {
                 // `1.5`, and also `1.` as the official lexer accepts it.
                 is_float = true;
@@ -579,7 +583,7 @@ mod tests {
                 TokenKind::Int(15),
                 TokenKind::Int(42),
                 TokenKind::Float(1500.0),
-                TokenKind::Str("x\nAA".into()),
+                TokenKind::Str(b"x\nAA".to_vec()),
                 TokenKind::Binary(vec![0xde, 0xad]),
                 TokenKind::Op("->".into()),
             ]

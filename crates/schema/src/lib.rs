@@ -259,6 +259,7 @@ fn traverse(
             order.push(n);
         }
         if eagerness & CHILDREN != 0 {
+            ctx.compile_aliases(n);
             for c in ctx.children_of(n).into_iter().rev() {
                 work.push((c, eagerness));
             }

@@ -289,7 +289,7 @@ impl P<'_> {
                 span,
             }) => {
                 let n = Name {
-                    text: s.clone(),
+                    text: String::from_utf8_lossy(s).into_owned(),
                     span: *span,
                 };
                 self.pos += 1;
@@ -401,7 +401,7 @@ impl P<'_> {
                     span: sp,
                 }) = self.toks.get(self.pos)
                 {
-                    text.push_str(more);
+                    text.extend_from_slice(more);
                     span = span.join(*sp);
                     self.pos += 1;
                 }
@@ -601,6 +601,12 @@ impl P<'_> {
         }
         if self.is_op("$") {
             d.annotations = self.annotations()?;
+            if d.annotations.len() > 1 {
+                // A file-level annotation statement applies exactly one annotation.
+                self.diags
+                    .error(s.span, "Parse error: expected ';' after the annotation.");
+                return Err(());
+            }
             d.kind = DeclKind::NakedAnnotation;
             self.expect_end()?;
             require_block(self, false)?;
@@ -767,7 +773,7 @@ impl P<'_> {
         d.name = self.ident()?;
         d.id = self.ordinal_opt()?;
         let bang = self.eat_op("!");
-        if bang && !self.is_op(":") {
+        if bang && (!self.is_op(":") || matches!(d.id, DeclId::None)) {
             return self.fail("'!' is only allowed after a union's ordinal.");
         }
         if self.is_op(":") {

@@ -748,7 +748,7 @@ impl Ctx {
                     match (&d, self.decl_kind_name(&d)) {
                         (BDecl::Decl { id, brand, .. }, Some(Kind::Interface)) => {
                             let brand = brand.clone();
-                            let b = self.brand_of(&brand);
+                            let b = self.brand_reported(&brand, sc.span);
                             supers.push(Superclass { id: *id, brand: b });
                         }
                         (BDecl::Param { .. }, _) => self.diags.error(
@@ -947,7 +947,7 @@ impl Ctx {
                 match (&d, self.decl_kind_name(&d)) {
                     (BDecl::Decl { id, brand, .. }, Some(Kind::Struct)) => {
                         let brand = brand.clone();
-                        (*id, self.brand_of(&brand))
+                        (*id, self.brand_reported(&brand, e.span))
                     }
                     (BDecl::Param { .. }, _) => {
                         self.diags.error(e.span, "Cannot use generic parameter as whole input or output of a method. Instead, use a parameter/result list containing a field with this type.");
@@ -1094,7 +1094,7 @@ impl Ctx {
                         let an = *an;
                         result.id = *id;
                         let brand = brand.clone();
-                        result.brand = self.brand_of(&brand);
+                        result.brand = self.brand_reported(&brand, a.name.span);
                         if let Some(c) = self.bootstrap(an)
                             && let NodeKind::Annotation { ty, targets } = &c.node.kind
                         {
@@ -1278,14 +1278,21 @@ impl Ctx {
                 }
             }
             ExprKind::Float(f) => Some((Val::Float(*f), None)),
-            ExprKind::String(s) => Some((
+            ExprKind::String(s) => {
                 if *ty == Type::Data {
-                    Val::Data(s.as_bytes().to_vec())
-                } else {
-                    Val::Text(s.clone())
-                },
-                None,
-            )),
+                    return Some((Val::Data(s.clone()), None));
+                }
+                match String::from_utf8(s.clone()) {
+                    Ok(t) => Some((Val::Text(t), None)),
+                    Err(_) => {
+                        self.diags.error(
+                            e.span,
+                            "Text literal is not valid UTF-8 (use Data for bytes).",
+                        );
+                        None
+                    }
+                }
+            }
             ExprKind::Binary(b) => {
                 if *ty != Type::Data {
                     self.mismatch(e, ty);
@@ -1348,15 +1355,10 @@ impl Ctx {
             let c = self.bootstrap(sn)?;
             return Some(c.node.clone());
         }
-        // A group: search compiled structs' aux nodes.
-        for i in 0..self.nodes.len() {
-            if let Some(c) = &self.nodes[i].boot
-                && let Some(a) = c.aux.iter().find(|a| a.id == id)
-            {
-                return Some(a.clone());
-            }
-        }
-        None
+        // A group: find it among its owner's auxiliary nodes.
+        let owner = *self.aux_owner.get(&id)?;
+        let c = self.nodes[owner].boot.clone()?;
+        c.aux.iter().find(|a| a.id == id).cloned()
     }
 
     fn fill_struct(
