@@ -27,4 +27,4 @@ fi
 command -v capnp >/dev/null 2>&1 && capnp --version
 
 echo "== cargo test"
-cargo test --workspace --all-targets "$@"
+cargo test --workspace --no-fail-fast "$@"
