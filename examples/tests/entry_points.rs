@@ -2,7 +2,10 @@
 //! the macro's code works end to end.
 
 mod via_macro_source {
-    cara::__schema_source!("../schemas/calculator.capnp", "../schemas/back_and_forth.capnp");
+    cara::__schema_source!(
+        "../schemas/calculator.capnp",
+        "../schemas/back_and_forth.capnp"
+    );
 }
 
 mod via_macro {

@@ -106,6 +106,7 @@ pub struct Layout {
     holes: HoleSet,
     unions: Vec<Union>,
     groups: Vec<Group>,
+    issue344: bool,
 }
 
 impl Layout {
@@ -151,29 +152,36 @@ impl Layout {
 
     fn new_group_adding_first_member(&mut self, u: usize) {
         self.unions[u].group_count += 1;
-        match self.unions[u].group_count {
-            // The union itself now has a member: that makes its enclosing group non-empty
-            // (observed behaviour of capnp 0.9; matters for unions nested in unions).
-            1 => {
-                let parent = self.unions[u].parent;
-                self.add_void(parent);
-            }
-            2 => {
-                self.add_discriminant(u);
-            }
-            _ => {}
+        if self.unions[u].group_count == 2 {
+            self.add_discriminant(u);
+        }
+    }
+
+    /// Marks a group as having members (the union allocates its discriminant just before its
+    /// second member is added).
+    fn add_member(&mut self, g: usize) {
+        if !self.groups[g].has_members {
+            self.groups[g].has_members = true;
+            let u = self.groups[g].parent;
+            self.new_group_adding_first_member(u);
         }
     }
 
     /// Adds a void field.
     pub fn add_void(&mut self, scope: Scope) {
-        if let Scope::Group(g) = scope
-            && !self.groups[g].has_members
-        {
-            self.groups[g].has_members = true;
+        if let Scope::Group(g) = scope {
+            self.add_member(g);
+            // A union nested in a union must learn that a (zero-size) member was added too.
             let u = self.groups[g].parent;
-            self.new_group_adding_first_member(u);
+            let outer = self.unions[u].parent;
+            self.add_void(outer);
         }
+    }
+
+    /// Whether the layout hit a case that capnp 0.5 and older laid out incorrectly; the
+    /// official compiler refuses such schemas (capnproto issue #344), and so do we.
+    pub fn hit_issue_344(&self) -> bool {
+        self.issue344
     }
 
     /// Adds a pointer field; returns its pointer index.
@@ -184,7 +192,7 @@ impl Layout {
                 self.pointers - 1
             }
             Scope::Group(g) => {
-                self.add_void(scope);
+                self.add_member(g);
                 let u = self.groups[g].parent;
                 let used = self.groups[g].pointer_usage;
                 self.groups[g].pointer_usage += 1;
@@ -217,7 +225,7 @@ impl Layout {
     }
 
     fn group_add_data(&mut self, g: usize, lg: u32) -> u32 {
-        self.add_void(Scope::Group(g));
+        self.add_member(g);
         let u = self.groups[g].parent;
         let mut best: Option<(u32, usize)> = None;
         for i in 0..self.unions[u].data_locations.len() {
@@ -284,7 +292,7 @@ impl Layout {
             }
         } else {
             let new_size = usage.lg_used.max(lg) + 1;
-            if self.try_expand_usage(g, i, new_size) {
+            if self.try_expand_usage(g, i, new_size, true) {
                 let loc = self.unions[u].data_locations[i];
                 let result = self.groups[g].usage[i].holes.try_allocate(lg)?;
                 Some((loc.offset << (loc.lg - lg)) + result)
@@ -294,16 +302,20 @@ impl Layout {
         }
     }
 
-    fn try_expand_usage(&mut self, g: usize, i: usize, desired: u32) -> bool {
+    fn try_expand_usage(&mut self, g: usize, i: usize, desired: u32, new_holes: bool) -> bool {
         let u = self.groups[g].parent;
         let loc = self.unions[u].data_locations[i];
         if desired > loc.lg && !self.location_expand_to(u, i, desired) {
             return false;
         }
-        let us = &mut self.groups[g].usage[i];
-        let from = us.lg_used;
-        us.holes.add_holes_at_end(from, 1, desired);
-        us.lg_used = desired;
+        if new_holes {
+            let us = &mut self.groups[g].usage[i];
+            let from = us.lg_used;
+            us.holes.add_holes_at_end(from, 1, desired);
+        } else {
+            self.issue344 = true;
+        }
+        self.groups[g].usage[i].lg_used = desired;
         true
     }
 
@@ -311,18 +323,27 @@ impl Layout {
         match scope {
             Scope::Top => self.holes.try_expand(old_lg, old_offset, factor),
             Scope::Group(g) => {
+                // Too large or misaligned: capnp 0.5 forgot to fail here; the official
+                // compiler now refuses the schema if the expansion would otherwise succeed.
+                let must_fail =
+                    old_lg + factor > 6 || (old_offset & ((1u32 << factor.min(31)) - 1)) != 0;
                 let u = self.groups[g].parent;
                 for i in 0..self.groups[g].usage.len() {
                     let loc = self.unions[u].data_locations[i];
                     if loc.lg >= old_lg && (old_offset >> (loc.lg - old_lg)) == loc.offset {
                         let local = old_offset - (loc.offset << (loc.lg - old_lg));
                         let usage = self.groups[g].usage[i];
-                        if local == 0 && usage.lg_used == old_lg {
-                            return self.try_expand_usage(g, i, old_lg + factor);
+                        let result = if local == 0 && usage.lg_used == old_lg {
+                            self.try_expand_usage(g, i, old_lg + factor, false)
+                        } else {
+                            self.groups[g].usage[i]
+                                .holes
+                                .try_expand(old_lg, local, factor)
+                        };
+                        if must_fail && result {
+                            self.issue344 = true;
                         }
-                        return self.groups[g].usage[i]
-                            .holes
-                            .try_expand(old_lg, local, factor);
+                        return result;
                     }
                 }
                 false

@@ -28,6 +28,8 @@ struct Member {
     default: Option<Expr>,
     annotations: Vec<AnnotationApp>,
     doc: Option<String>,
+    /// Where the member's name is (for errors).
+    span: Span,
     field_scope: Scope,
     union_scope: Option<usize>,
     field: Option<Field>,
@@ -49,6 +51,9 @@ struct St {
     next_aux: usize,
     is_generic: bool,
 }
+
+/// The official compiler's refusal for layouts that capnp 0.5 computed wrongly.
+const ISSUE_344: &str = "Bad news: Cap'n Proto 0.5.x and previous contained a bug which would cause this schema to be compiled incorrectly. Please see: https://github.com/sandstorm-io/capnproto/issues/344";
 
 struct Ordinals {
     expected: u64,
@@ -131,6 +136,11 @@ impl St {
             default,
             annotations: d.annotations.clone(),
             doc: d.doc.clone(),
+            span: if d.name.text.is_empty() {
+                d.span
+            } else {
+                d.name.span
+            },
             field_scope: scope,
             union_scope: None,
             field: None,
@@ -289,6 +299,7 @@ impl St {
                 default: p.default.clone(),
                 annotations: p.annotations.clone(),
                 doc: None,
+                span: p.name.span,
                 field_scope: Scope::Top,
                 union_scope: None,
                 field: None,
@@ -377,6 +388,7 @@ impl St {
                 if let Some(f) = &mut self.members[m].field {
                     f.ordinal = Some(ord as u16);
                 }
+                let before = self.layout.hit_issue_344();
                 match self.members[m].kind {
                     MKind::Field => self.compile_field(ctx, m, jobs),
                     MKind::Union => {
@@ -388,6 +400,9 @@ impl St {
                         }
                     }
                     _ => {}
+                }
+                if !before && self.layout.hit_issue_344() {
+                    ctx.diags.error(self.members[m].span, ISSUE_344);
                 }
             }
         }
@@ -595,6 +610,7 @@ fn root_member(node_id: u64, display_name: String) -> Member {
         default: None,
         annotations: Vec::new(),
         doc: None,
+        span: Span::default(),
         field_scope: Scope::Top,
         union_scope: None,
         field: None,
