@@ -136,7 +136,15 @@ fn install(session: &Arc<Session>, registry: &Registry) {
     let s = session.clone();
     let call = move |ctx: Context, args: Args| {
         let s = s.clone();
-        async move { s.serve_call(ctx, args).await }
+        async move {
+            match s.prepare_call(&ctx, args)? {
+                Prepared::Local { future, here } => {
+                    let result = crate::interface::scope_caller(ctx, future).await?;
+                    Ok(here.enter(|| result.encode()))
+                }
+                Prepared::Forward(future) => future.await,
+            }
+        }
     };
     let s = session.clone();
     let release = move |ctx: Context, id: u64, count: u64| {
@@ -329,8 +337,10 @@ impl Session {
         }
     }
 
-    /// The `call` handler: a peer calls an object we exported to it.
-    async fn serve_call(self: Arc<Self>, ctx: Context, args: Args) -> Result<Value, Fault> {
+    /// The `call` handler, up to the dispatch: a peer calls an object we exported
+    /// to it. It is synchronous, so the future boxed per call only holds what
+    /// lives across the await.
+    fn prepare_call(self: &Arc<Self>, ctx: &Context, args: Args) -> Result<Prepared, Fault> {
         let peer = ctx.routing_id().to_vec();
         let mut positional = args.args.into_iter();
         let id = as_u64(positional.next(), "object id")?;
@@ -359,7 +369,7 @@ impl Session {
         let ordinal =
             u16::try_from(ordinal).map_err(|_| Fault::type_error("bad method ordinal"))?;
         let here = PeerCtx::Remote {
-            session: self.clone(),
+            session: Arc::clone(self),
             peer: peer.clone(),
             remote: ctx.caller(),
         };
@@ -388,22 +398,34 @@ impl Session {
                     },
                 )?;
                 let future = here.enter(|| object.dispatch(index, bound));
-                let result = crate::interface::scope_caller(ctx, future).await?;
-                Ok(here.enter(|| result.encode()))
+                Ok(Prepared::Local { future, here })
             }
             // Forwarding: rewrite capabilities from this peer's view to the owner's.
             other => {
                 let stub = crate::interface::Stub::from_target(other, info);
                 let args = here.enter(|| rewrite_in(call_args));
-                stub.call_raw(interface_id, ordinal, args, &here)
-                    .await
-                    .map_err(|e| match e {
-                        pseud::Error::Remote(r) => Fault::from(r),
-                        other => Fault::new("CapabilityError", other.to_string()),
-                    })
+                Ok(Prepared::Forward(Box::pin(async move {
+                    stub.call_raw(interface_id, ordinal, args, &here)
+                        .await
+                        .map_err(|e| match e {
+                            pseud::Error::Remote(r) => Fault::from(r),
+                            other => Fault::new("CapabilityError", other.to_string()),
+                        })
+                })))
             }
         }
     }
+}
+
+/// A `call` ready to run.
+enum Prepared {
+    /// A local object's dispatched method, and the context to encode its reply in.
+    Local {
+        future: crate::interface::BoxFuture<Result<crate::interface::Reply, Fault>>,
+        here: PeerCtx,
+    },
+    /// A call forwarded to another peer.
+    Forward(crate::interface::BoxFuture<Result<Value, Fault>>),
 }
 
 fn as_u64(v: Option<Value>, what: &str) -> Result<u64, Fault> {

@@ -53,8 +53,8 @@ pub fn caller() -> Option<Context> {
 }
 
 /// Runs a dispatched future with `ctx` as the [`caller`].
-pub(crate) async fn scope_caller<T>(ctx: Context, future: BoxFuture<T>) -> T {
-    CALLER.scope(ctx, future).await
+pub(crate) fn scope_caller<T>(ctx: Context, future: BoxFuture<T>) -> impl Future<Output = T> {
+    CALLER.scope(ctx, future)
 }
 
 /// One method of an interface.

@@ -339,10 +339,7 @@ fn decode_plain_work(body: &[u8]) -> Option<Work<'_>> {
     }
     let mut args = Vec::with_capacity(nargs as usize);
     for _ in 0..nargs {
-        if !is_plain_scalar(*cursor.first()?) {
-            return None;
-        }
-        args.push(rmpv::decode::read_value_ref(&mut cursor).ok()?.to_owned());
+        args.push(read_plain(&mut cursor, 3)?);
     }
     if rmp::decode::read_map_len(&mut cursor).ok()? != 0 || !cursor.is_empty() {
         return None;
@@ -351,6 +348,45 @@ fn decode_plain_work(body: &[u8]) -> Option<Work<'_>> {
         name: std::borrow::Cow::Borrowed(name),
         args: Args::positional(args),
     })
+}
+
+/// A plain scalar, or an array or map (at most `depth` deep, at most 16 items)
+/// of plain values, decoded straight to an owned value. `None` otherwise.
+fn read_plain(cursor: &mut &[u8], depth: u32) -> Option<Value> {
+    let marker = *cursor.first()?;
+    if is_plain_scalar(marker) {
+        return Some(rmpv::decode::read_value_ref(cursor).ok()?.to_owned());
+    }
+    if depth == 0 {
+        return None;
+    }
+    match marker {
+        0x90..=0x9f | 0xdc => {
+            let n = rmp::decode::read_array_len(cursor).ok()?;
+            if n > 16 {
+                return None;
+            }
+            let mut items = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                items.push(read_plain(cursor, depth - 1)?);
+            }
+            Some(Value::Array(items))
+        }
+        0x80..=0x8f | 0xde => {
+            let n = rmp::decode::read_map_len(cursor).ok()?;
+            if n > 16 {
+                return None;
+            }
+            let mut pairs = Vec::with_capacity(n as usize);
+            for _ in 0..n {
+                let k = read_plain(cursor, depth - 1)?;
+                let v = read_plain(cursor, depth - 1)?;
+                pairs.push((k, v));
+            }
+            Some(Value::Map(pairs))
+        }
+        _ => None,
+    }
 }
 
 /// A marker of a scalar other than nil (nil and the reserved 0xc1, which rmpv
@@ -499,6 +535,8 @@ mod tests {
             "93a161 91a2ffff 80",                   // invalid UTF-8 string arg
             "93a161 91e0 80",                       // negative fixint
             "93a161 92cfffffffffffffffffd380000000000000 00 80",
+            "93a161 91 90 80",                        // nested empty array
+            "93a161 95 01 02 03 91 01 81 a178 02 80", // a cara `call`: nested array and map
         ];
         for hex in bodies {
             let body = unhex(&hex.replace(' ', ""));
@@ -509,14 +547,15 @@ mod tests {
         }
         // Shapes left to the general path.
         for hex in [
-            "93a1619081a16101", // kwargs
-            "93a16191c0 80",    // nil
-            "93a16191c1 80",    // reserved marker
-            "93a1619190 80",    // nested array
-            "93c4016190 80",    // bin name
-            "93a161 90 80 00",  // trailing byte
-            "92a16190",         // two items
-            "93a1ff 90 80",     // invalid UTF-8 name
+            "93a1619081a16101",                                        // kwargs
+            "93a16191c0 80",                                           // nil
+            "93a16191c1 80",                                           // reserved marker
+            "93a161 91 91c0 80",                                       // nil inside a nested array
+            "93a161 91 dc0011 00000000000000000000000000000000 00 80", // nested array of 17
+            "93c4016190 80",                                           // bin name
+            "93a161 90 80 00",                                         // trailing byte
+            "92a16190",                                                // two items
+            "93a1ff 90 80",                                            // invalid UTF-8 name
         ] {
             assert!(
                 decode_plain_work(&unhex(&hex.replace(' ', ""))).is_none(),
