@@ -6,15 +6,9 @@ use std::process::ExitCode;
 /// Arguments of `cara compile`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Add a directory to the import search path (for `/absolute` imports).
-    #[arg(short = 'I', long = "import-path", value_name = "DIR")]
-    pub include: Vec<String>,
-    /// Strip this prefix from requested file names.
-    #[arg(long = "src-prefix", value_name = "DIR")]
-    pub src_prefix: Vec<String>,
-    /// Do not search the standard import directories nor the bundled standard files.
-    #[arg(long = "no-standard-import")]
-    pub no_standard_import: bool,
+    /// Import path and file-name options.
+    #[command(flatten)]
+    pub schema: super::schema_args::SchemaArgs,
     /// Output: only `-` (write the CodeGeneratorRequest to stdout) is supported.
     #[arg(
         short = 'o',
@@ -34,16 +28,7 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("cara compile: unsupported output '{bad}'; only '-o-' is supported");
         return ExitCode::from(2);
     }
-    let mut compiler = cara_schema::Compiler::new();
-    for i in &args.include {
-        compiler = compiler.include(i);
-    }
-    for p in &args.src_prefix {
-        compiler = compiler.src_prefix(p.clone());
-    }
-    if args.no_standard_import {
-        compiler = compiler.no_standard_import();
-    }
+    let compiler = args.schema.compiler();
     match compiler.compile(&args.files) {
         Ok(set) => {
             if !args.output.is_empty() {

@@ -2,3 +2,4 @@
 
 pub mod compile;
 pub mod generate;
+pub mod schema_args;
