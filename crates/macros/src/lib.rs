@@ -83,6 +83,17 @@ fn expand(input: TokenStream) -> syn::Result<(proc_macro2::TokenStream, String)>
         compiler = compiler.include(dir.value());
     }
     let files: Vec<String> = input.files.iter().map(LitStr::value).collect();
+    for (file, lit) in files.iter().zip(&input.files) {
+        if !base.join(file).is_file() {
+            return Err(syn::Error::new(
+                lit.span(),
+                format!(
+                    "schema file `{file}` not found; paths are relative to the crate's manifest directory ({})",
+                    base.display()
+                ),
+            ));
+        }
+    }
     let set = compiler
         .compile(&files)
         .map_err(|d| syn::Error::new(input.files[0].span(), format!("schema errors:\n{d}")))?;
