@@ -143,59 +143,49 @@ fn main() {
     }
 }
 
-fn parse_args() -> Res<Plan> {
-    let mut plan = FULL;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--quick" => {
-                plan = Plan {
-                    plain: plan.plain,
-                    cap: plan.cap,
-                    ..QUICK
-                }
-            }
-            "--seq" => plan.seq = count(args.next())?,
-            "--window" => plan.window = count(args.next())?,
-            "--trips" => plan.trips = count(args.next())?,
-            "--memory" => {
-                plan.memory = count(args.next())?;
-                plan.checkpoint = plan.memory / 10;
-            }
-            "--only" => match args.next().as_deref() {
-                Some("plain") => plan.cap = false,
-                Some("cap") => plan.plain = false,
-                other => return Err(format!("--only takes plain or cap, not {other:?}")),
-            },
-            "-h" | "--help" => {
-                println!(
-                    "usage: caps-bench [--quick] [--seq N] [--window N] [--trips N] [--memory N] [--only plain|cap]\n  \
-                     --quick       {} / {} calls, {} round trips, {} memory cycles (CI smoke);\n                \
-                     default {} / {}, {}, {}\n  \
-                     --seq N, --window N, --trips N, --memory N\n                \
-                     override a count (the memory checkpoint is a tenth); 0 skips it\n  \
-                     --only SIDE   part 1 measures plain or capability calls only (for profiling)",
-                    QUICK.seq,
-                    QUICK.window,
-                    QUICK.trips,
-                    QUICK.memory,
-                    FULL.seq,
-                    FULL.window,
-                    FULL.trips,
-                    FULL.memory
-                );
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other:?} (try --help)")),
-        }
-    }
-    Ok(plan)
+/// Command line (clap: the standard parser, with generated --help).
+#[derive(clap::Parser)]
+#[command(
+    name = "caps-bench",
+    about = "capability calls vs plain calls, round trips, memory"
+)]
+struct Cli {
+    /// Small counts for a CI smoke run.
+    #[arg(long)]
+    quick: bool,
+    /// Sequential calls per side (0 skips).
+    #[arg(long)]
+    seq: Option<usize>,
+    /// Windowed calls per side (0 skips).
+    #[arg(long)]
+    window: Option<usize>,
+    /// getAdder+add round trips (0 skips).
+    #[arg(long)]
+    trips: Option<usize>,
+    /// Create/call/drop cycles for the memory check; the checkpoint is a tenth (0 skips).
+    #[arg(long)]
+    memory: Option<usize>,
+    /// Part 1 measures plain or capability calls only (for profiling).
+    #[arg(long, value_parser = ["plain", "cap"])]
+    only: Option<String>,
 }
 
-fn count(arg: Option<String>) -> Res<usize> {
-    arg.as_deref()
-        .and_then(|a| a.replace('_', "").parse().ok())
-        .ok_or_else(|| format!("expected a count, got {arg:?}"))
+fn parse_args() -> Res<Plan> {
+    let cli = <Cli as clap::Parser>::parse();
+    let mut plan = if cli.quick { QUICK } else { FULL };
+    plan.seq = cli.seq.unwrap_or(plan.seq);
+    plan.window = cli.window.unwrap_or(plan.window);
+    plan.trips = cli.trips.unwrap_or(plan.trips);
+    if let Some(memory) = cli.memory {
+        plan.memory = memory;
+        plan.checkpoint = memory / 10;
+    }
+    match cli.only.as_deref() {
+        Some("plain") => plan.cap = false,
+        Some("cap") => plan.plain = false,
+        _ => {}
+    }
+    Ok(plan)
 }
 
 // ---- the server objects -----------------------------------------------------

@@ -100,45 +100,38 @@ fn main() {
     }
 }
 
-fn parse_args() -> Res<Plan> {
-    let mut plan = FULL;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--quick" => {
-                plan = Plan {
-                    raw: plan.raw,
-                    pseud: plan.pseud,
-                    ..QUICK
-                }
-            }
-            "--seq" => plan.seq = count(args.next())?,
-            "--window" => plan.window = count(args.next())?,
-            "--only" => match args.next().as_deref() {
-                Some("raw") => plan.pseud = false,
-                Some("pseud") => plan.raw = false,
-                other => return Err(format!("--only takes raw or pseud, not {other:?}")),
-            },
-            "-h" | "--help" => {
-                println!(
-                    "usage: pseud-bench [--quick] [--seq N] [--window N] [--only raw|pseud]\n  \
-                     --quick             {} sequential / {} windowed calls (CI smoke); default {} / {}\n  \
-                     --seq N, --window N override a count; 0 skips that measurement\n  \
-                     --only SIDE         measure one side only (for profiling)",
-                    QUICK.seq, QUICK.window, FULL.seq, FULL.window
-                );
-                std::process::exit(0);
-            }
-            other => return Err(format!("unknown argument {other:?} (try --help)")),
-        }
-    }
-    Ok(plan)
+/// Command line (clap: the standard parser, with generated --help).
+#[derive(clap::Parser)]
+#[command(
+    name = "pseud-bench",
+    about = "pseud vs raw libzmq, sequential and 100 in flight"
+)]
+struct Cli {
+    /// Small counts for a CI smoke run.
+    #[arg(long)]
+    quick: bool,
+    /// Sequential calls (0 skips the measurement).
+    #[arg(long)]
+    seq: Option<usize>,
+    /// Windowed calls (0 skips the measurement).
+    #[arg(long)]
+    window: Option<usize>,
+    /// Measure one side only (for profiling).
+    #[arg(long, value_parser = ["raw", "pseud"])]
+    only: Option<String>,
 }
 
-fn count(arg: Option<String>) -> Res<usize> {
-    arg.as_deref()
-        .and_then(|a| a.replace('_', "").parse().ok())
-        .ok_or_else(|| format!("expected a count, got {arg:?}"))
+fn parse_args() -> Res<Plan> {
+    let cli = <Cli as clap::Parser>::parse();
+    let mut plan = if cli.quick { QUICK } else { FULL };
+    plan.seq = cli.seq.unwrap_or(plan.seq);
+    plan.window = cli.window.unwrap_or(plan.window);
+    match cli.only.as_deref() {
+        Some("raw") => plan.pseud = false,
+        Some("pseud") => plan.raw = false,
+        _ => {}
+    }
+    Ok(plan)
 }
 
 /// Runs the measurements in alternation and returns the JSON summary line.
