@@ -129,6 +129,12 @@ fn run(mut cmd: Command, stdin: &str) -> (bool, Vec<Json>) {
     (out.status.success(), lines)
 }
 
+/// `call --endpoint E --security plain --user U --password P` (then the call's own words).
+fn plain_call(call: &mut Command, endpoint: &str, user: &str, password: &str) {
+    call.args(["call", "--endpoint", endpoint, "--security", "plain"]);
+    call.args(["--user", user, "--password", password]);
+}
+
 fn security_args(security: &str, user: &str) -> Vec<String> {
     match security {
         "noop" => vec![],
@@ -262,17 +268,7 @@ fn rust_client_calls_python_server() {
     let server = Served::start(serve);
     for (i, (req, want)) in cases(&hex("carol")).into_iter().enumerate() {
         let mut call = demo();
-        call.args([
-            "call",
-            "--endpoint",
-            &server.endpoint,
-            "--security",
-            "plain",
-            "--user",
-            "carol",
-            "--password",
-            "x",
-        ]);
+        plain_call(&mut call, &server.endpoint, "carol", "x");
         if req["name"] == "callback.ping" {
             // Stay to answer the server's background call.
             call.args(["--stay", "1"]);
@@ -307,21 +303,8 @@ fn server_to_client_calls_both_ways() {
     ]);
     let rust_server = Served::start(serve);
     let mut call = py();
-    call.args([
-        "call",
-        "--endpoint",
-        &rust_server.endpoint,
-        "--security",
-        "plain",
-        "--user",
-        "dave",
-        "--password",
-        "x",
-        "--stay",
-        "3",
-        "add",
-        "[1,1]",
-    ]);
+    plain_call(&mut call, &rust_server.endpoint, "dave", "x");
+    call.args(["--stay", "3", "add", "[1,1]"]);
     let child = std::thread::spawn(move || run(call, ""));
     let event = rust_server.next_event("server_callback");
     assert_eq!(
@@ -343,21 +326,8 @@ fn server_to_client_calls_both_ways() {
     ]);
     let py_server = Served::start(serve);
     let mut call = demo();
-    call.args([
-        "call",
-        "--endpoint",
-        &py_server.endpoint,
-        "--security",
-        "plain",
-        "--user",
-        "erin",
-        "--password",
-        "x",
-        "--stay",
-        "3",
-        "add",
-        "[1,1]",
-    ]);
+    plain_call(&mut call, &py_server.endpoint, "erin", "x");
+    call.args(["--stay", "3", "add", "[1,1]"]);
     let child = std::thread::spawn(move || run(call, ""));
     let event = py_server.next_event("server_callback");
     assert_eq!(
@@ -379,19 +349,8 @@ fn failed_logins_are_clear_errors_both_ways() {
     ]);
     let rust_server = Served::start(serve);
     let mut call = py();
-    call.args([
-        "call",
-        "--endpoint",
-        &rust_server.endpoint,
-        "--security",
-        "plain",
-        "--user",
-        "alice",
-        "--password",
-        "wrong",
-        "add",
-        "[1,1]",
-    ]);
+    plain_call(&mut call, &rust_server.endpoint, "alice", "wrong");
+    call.args(["add", "[1,1]"]);
     let (ok, lines) = run(call, "");
     assert!(!ok);
     assert_eq!(
@@ -400,19 +359,8 @@ fn failed_logins_are_clear_errors_both_ways() {
         lines[0]
     );
     let mut call = py();
-    call.args([
-        "call",
-        "--endpoint",
-        &rust_server.endpoint,
-        "--security",
-        "plain",
-        "--user",
-        "alice",
-        "--password",
-        "secret",
-        "add",
-        "[1,1]",
-    ]);
+    plain_call(&mut call, &rust_server.endpoint, "alice", "secret");
+    call.args(["add", "[1,1]"]);
     assert_eq!(run(call, "").1, vec![json!(2)]);
 
     let mut serve = py();
@@ -425,19 +373,8 @@ fn failed_logins_are_clear_errors_both_ways() {
     ]);
     let py_server = Served::start(serve);
     let mut call = demo();
-    call.args([
-        "call",
-        "--endpoint",
-        &py_server.endpoint,
-        "--security",
-        "plain",
-        "--user",
-        "alice",
-        "--password",
-        "wrong",
-        "add",
-        "[1,1]",
-    ]);
+    plain_call(&mut call, &py_server.endpoint, "alice", "wrong");
+    call.args(["add", "[1,1]"]);
     let (ok, lines) = run(call, "");
     assert!(!ok);
     assert_eq!(

@@ -506,6 +506,16 @@ impl PeerCtx {
         }
     }
 
+    /// The context for calling an imported object: its own session and peer
+    /// (no lookup in the process-wide session table on this hot path).
+    pub(crate) fn for_import(import: &Import) -> PeerCtx {
+        PeerCtx::Remote {
+            session: import.session.clone(),
+            peer: import.peer.clone(),
+            remote: import.remote.clone(),
+        }
+    }
+
     /// Runs `f` (synchronous encoding or decoding) with this context current.
     pub(crate) fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
         let previous = CURRENT.with(|c| c.replace(Some(self as *const PeerCtx)));

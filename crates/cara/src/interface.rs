@@ -296,7 +296,7 @@ impl Stub {
                         peer: format!("{:?}", import.remote),
                     });
                 }
-                let ctx = PeerCtx::for_remote(&import.remote);
+                let ctx = PeerCtx::for_import(import);
                 let args = ctx.enter(args);
                 let value = self
                     .request(&import.remote, CALL)
