@@ -5,7 +5,8 @@
 //! Sync handlers and the first poll of async handlers run inline on this task
 //! (no task spawn on the fast path); an async handler that is not finished after
 //! its first poll continues on its own tokio task, so slow handlers never delay
-//! others.
+//! others. That task runs on the runtime that started the endpoint, also when
+//! the socket task has a thread of its own (`own_thread`).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::panic::AssertUnwindSafe;
@@ -244,6 +245,11 @@ pub(crate) struct Engine {
     is_client: bool,
     /// The server's ZAP domain: its logins are verified as long as the socket lives.
     zap: Option<crate::zap::ZapDomain>,
+    /// The runtime that runs async handlers (the one that started the endpoint).
+    handlers: Option<tokio::runtime::Handle>,
+    /// This task runs on a thread of its own: handlers are invoked inside the
+    /// `handlers` runtime's context, so that what they spawn lands there too.
+    own_thread: bool,
 }
 
 const RECV_BATCH: usize = 256;
@@ -284,7 +290,21 @@ impl Engine {
             sweeps: Vec::new(),
             is_client,
             zap,
+            handlers: None,
+            own_thread: false,
         }
+    }
+
+    /// Runs async handlers on `runtime`; `own_thread` says this task will not run
+    /// on it but on a thread of its own.
+    pub(crate) fn run_handlers_on(
+        mut self,
+        runtime: tokio::runtime::Handle,
+        own_thread: bool,
+    ) -> Self {
+        self.handlers = Some(runtime);
+        self.own_thread = own_thread;
+        self
     }
 
     /// Runs until stopped (or until every handle is gone).
@@ -332,7 +352,9 @@ impl Engine {
             }
             self.flush_out();
             // Receive after sending, so one receive ending in EAGAIN serves both.
-            let may_pause = std::mem::take(&mut self.woke) && self.stopping.is_none();
+            // (On its own thread, the caller runs elsewhere anyway.)
+            let may_pause =
+                std::mem::take(&mut self.woke) && self.stopping.is_none() && !self.own_thread;
             busy |= self.recv_needed && self.drain_incoming(may_pause);
             self.flush_out();
             if self.paused {
@@ -807,6 +829,11 @@ impl Engine {
         );
         let ctx = Context::new(self.shared.clone(), user_id, routing_id.clone());
         let name = work.name;
+        let _runtime = self
+            .handlers
+            .as_ref()
+            .filter(|_| self.own_thread)
+            .map(tokio::runtime::Handle::enter);
         let invoked = span.in_scope(|| {
             std::panic::catch_unwind(AssertUnwindSafe(|| function.invoke(&name, ctx, work.args)))
         });
@@ -842,7 +869,11 @@ impl Engine {
                         handler_done: true,
                     }));
                 };
-                tokio::spawn(tracing::Instrument::instrument(task, span));
+                let task = tracing::Instrument::instrument(task, span);
+                match &self.handlers {
+                    Some(runtime) => drop(runtime.spawn(task)),
+                    None => drop(tokio::spawn(task)),
+                }
             }
         }
     }

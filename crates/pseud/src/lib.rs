@@ -36,6 +36,7 @@ mod function;
 mod handler;
 mod introspect;
 pub mod json;
+mod own_thread;
 pub mod protocol;
 mod registry;
 mod remote;

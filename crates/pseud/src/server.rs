@@ -89,7 +89,12 @@ impl Server {
             name: name.into(),
             endpoints: Vec::new(),
             security: ServerSecurity::Noop,
-            opts: Options::default(),
+            // A server's latency should not depend on how busy the application's
+            // worker pool is: its socket loop gets a thread (see `own_thread`).
+            opts: Options {
+                own_thread: true,
+                ..Options::default()
+            },
         }
     }
 

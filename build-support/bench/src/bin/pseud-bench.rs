@@ -7,9 +7,11 @@
 //!   thread. Plain blocking libzmq (the `zmq` crate, so the same libzmq as
 //!   pseud), one context with one I/O thread, like pseud's.
 //! * **pseud**: `client.call::<i64>("add", (1, 2))` against
-//!   `server.register("add", |a, b| a + b)`, both in this process on one
-//!   multi-threaded tokio runtime (default: one worker per CPU). The calling
-//!   code runs as a task on that runtime, so every pseud side shares its workers.
+//!   `server.register("add", |a, b| a + b)`, both started in this process on
+//!   one multi-threaded tokio runtime (default: one worker per CPU), with the
+//!   defaults a user gets: the server's socket loop on its own thread (sync
+//!   handlers inline there), the client's socket loop and the calling code as
+//!   tasks on the runtime's workers.
 //!
 //! Each side gets sequential calls (one at a time) and windowed calls (100 in
 //! flight: the DEALER keeps 100 requests outstanding; pseud keeps a
