@@ -502,27 +502,27 @@ impl Engine {
                 }
             },
         };
-        if let Some(id) = out.call
-            && !self.shared.lock_pending().contains_key(&id)
-        {
-            // The caller gave up (timeout or drop) before we sent it.
-            return None;
+        if let Some(id) = out.call {
+            // One lock on the usual path: skip a call whose caller gave up (timeout
+            // or drop) before we sent it, and mark the others as sent there (for
+            // disconnect sweeps), unmarked again below if the send does not happen.
+            match self.shared.lock_pending().get_mut(&id) {
+                Some(p) => p.routing_id = Some(routing_id.clone()),
+                None => return None,
+            }
         }
         self.recv_needed = true;
         match self
             .socket
             .try_send(&routing_id, out.id.as_slice(), out.kind.byte(), &out.body)
         {
-            Ok(Sent::Ok) => {
-                if let Some(id) = out.call
-                    && let Some(p) = self.shared.lock_pending().get_mut(&id)
-                {
-                    p.routing_id = Some(routing_id);
-                }
-                None
+            Ok(Sent::Ok) => None,
+            Ok(Sent::WouldBlock) => {
+                self.unmark_sent(&out);
+                Some(out)
             }
-            Ok(Sent::WouldBlock) => Some(out),
             Ok(Sent::Unreachable) => {
+                self.unmark_sent(&out);
                 self.unreachable(out);
                 None
             }
@@ -539,6 +539,15 @@ impl Engine {
                 }
                 None
             }
+        }
+    }
+
+    /// A call that was not sent after all waits like one never sent.
+    fn unmark_sent(&self, out: &Outgoing) {
+        if let Some(id) = out.call
+            && let Some(p) = self.shared.lock_pending().get_mut(&id)
+        {
+            p.routing_id = None;
         }
     }
 
