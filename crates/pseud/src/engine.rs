@@ -219,7 +219,7 @@ pub(crate) struct Engine {
     woke: bool,
     /// A receive stopped after delivering a reply, to let its caller run first.
     paused: bool,
-    /// The last message received was a reply handed to a waiting call.
+    /// The last message received was the reply to the only call in flight.
     delivered: bool,
     /// Frames of the message being received, reused.
     frames: Vec<zmq::Message>,
@@ -358,11 +358,12 @@ impl Engine {
             busy |= self.recv_needed && self.drain_incoming(may_pause);
             self.flush_out();
             if self.paused {
-                // A caller just got its reply and likely calls again at once: let it
-                // (and the other ready tasks) run first, so its call goes out before
-                // this task receives to EAGAIN and waits: one receive and one wake-up
-                // less per sequential call, bigger batches when many are in flight.
-                // (`yield_now` beat an immediate self-wake, which batches less.)
+                // The only caller waiting just got its reply and likely calls again
+                // at once: let it (and the other ready tasks) run first, so its call
+                // goes out before this task receives to EAGAIN and waits: one receive
+                // and one wake-up less per sequential call. (`yield_now` beat an
+                // immediate self-wake. With many calls in flight the pause cost more
+                // than it saved: each yield wakes an idle worker thread.)
                 self.paused = false;
                 tokio::task::yield_now().await;
                 continue;
@@ -631,7 +632,7 @@ impl Engine {
     // ---- receiving -------------------------------------------------------
 
     /// Receives up to a batch of messages; true if any arrived. With `may_pause`,
-    /// stops after the first reply delivered to a call (see `paused`).
+    /// stops after delivering the reply to the only call in flight (see `paused`).
     fn drain_incoming(&mut self, may_pause: bool) -> bool {
         let mut frames = std::mem::take(&mut self.frames);
         let mut received = 0;
@@ -798,11 +799,15 @@ impl Engine {
     }
 
     fn on_reply(&mut self, id: &[u8], kind: MessageType, body: zmq::Message) {
-        let pending =
-            MessageId::from_frame(id).and_then(|id| self.shared.lock_pending().remove(&id));
+        let pending = MessageId::from_frame(id).and_then(|id| {
+            let mut map = self.shared.lock_pending();
+            map.remove(&id).map(|p| (p, map.is_empty()))
+        });
         match pending {
-            Some(p) => {
-                self.delivered = true;
+            Some((p, was_last)) => {
+                // Only a lone caller gains from a pause; with more calls in
+                // flight, their replies keep this task busy anyway.
+                self.delivered = was_last;
                 let _ = p.tx.send(Ok(RawReply { kind, body }));
             }
             None => {
