@@ -1,0 +1,202 @@
+//! Sending: messages go to libzmq at the end of each loop pass, in order; those
+//! libzmq cannot take yet wait in the backlog, those for peers not connected yet
+//! are parked and retried.
+
+use std::sync::Arc;
+
+use tokio::time::Instant;
+
+use super::peers::clone_failure;
+use super::{Engine, Outgoing, Route, WireId};
+use crate::error::{Error, Fault};
+use crate::protocol::MessageType;
+use crate::socket::Sent;
+use crate::value::{Value, write_value};
+
+impl Engine {
+    /// Queues a message; the loop pass hands it to libzmq at its end.
+    pub(super) fn send(&mut self, out: Outgoing) {
+        self.outq.push(out);
+    }
+
+    /// Hands the queued messages to libzmq, in order.
+    pub(super) fn flush_out(&mut self) {
+        while !self.outq.is_empty() {
+            let mut queued = std::mem::take(&mut self.outq);
+            for out in queued.drain(..) {
+                self.send_now(out);
+            }
+            if self.outq.is_empty() {
+                // Keep the allocation for the next pass.
+                self.outq = queued;
+            }
+        }
+    }
+
+    fn send_now(&mut self, out: Outgoing) {
+        if !self.backlog.is_empty() {
+            self.backlog.push_back(out);
+            return;
+        }
+        if let Some(out) = self.try_send(out) {
+            self.backlog.push_back(out);
+        }
+    }
+
+    /// Sends one message; gives it back if libzmq would block.
+    pub(super) fn try_send(&mut self, out: Outgoing) -> Option<Outgoing> {
+        let routing_id = match &out.route {
+            Route::Server(name) | Route::RoutingId(name) => name.clone(),
+            Route::UserId(user) => match self.routes.get(&user[..]) {
+                Some(r) => r.clone(),
+                None => {
+                    self.unreachable(out);
+                    return None;
+                }
+            },
+        };
+        if let Some(id) = out.call {
+            // One lock on the usual path: skip a call whose caller gave up (timeout
+            // or drop) before we sent it, and mark the others as sent there (for
+            // disconnect sweeps), unmarked again below if the send does not happen.
+            match self.shared.lock_pending().get_mut(&id) {
+                Some(p) => p.routing_id = Some(routing_id.clone()),
+                None => return None,
+            }
+        }
+        self.recv_needed = true;
+        match self
+            .socket
+            .try_send(&routing_id, out.id.as_slice(), out.kind.byte(), &out.body)
+        {
+            Ok(Sent::Ok) => None,
+            Ok(Sent::WouldBlock) => {
+                self.unmark_sent(&out);
+                Some(out)
+            }
+            Ok(Sent::Unreachable) => {
+                self.unmark_sent(&out);
+                self.unreachable(out);
+                None
+            }
+            Err(e) => {
+                tracing::error!(error = %e, peer = %out.route.describe(), "send failed");
+                if let Some(id) = out.call {
+                    self.shared.fail(
+                        &id,
+                        Error::Zmq {
+                            op: "send".into(),
+                            source: e,
+                        },
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// A call that was not sent after all waits like one never sent.
+    fn unmark_sent(&self, out: &Outgoing) {
+        if let Some(id) = out.call
+            && let Some(p) = self.shared.lock_pending().get_mut(&id)
+        {
+            p.routing_id = None;
+        }
+    }
+
+    fn unreachable(&mut self, out: Outgoing) {
+        if let Route::Server(_) = out.route
+            && out.call.is_some()
+            && self.stopping.is_none()
+        {
+            if let (Some(id), Some(failure)) = (out.call, &self.handshake_failure) {
+                // The server refused us last time; say so rather than wait.
+                let err = clone_failure(failure);
+                self.shared.fail(&id, err);
+                return;
+            }
+            // Not connected yet: hold our call until the handshake completes.
+            self.parked.push(out);
+            self.purge_parked();
+            if self.retry_at.is_none() {
+                self.retry_at = Some(Instant::now() + self.retry_delay);
+            }
+            return;
+        }
+        if let Route::RoutingId(rid) | Route::Server(rid) = &out.route {
+            let rid = rid.clone();
+            self.forget_peer(&rid);
+        }
+        let peer = out.route.describe();
+        match out.call {
+            Some(id) => self.shared.fail(&id, Error::Unreachable { peer }),
+            None => tracing::warn!(peer = %peer, kind = ?out.kind, "peer gone; message dropped"),
+        }
+    }
+
+    pub(super) fn retry_parked(&mut self) {
+        for out in std::mem::take(&mut self.parked) {
+            self.send(out);
+        }
+    }
+
+    fn purge_parked(&mut self) {
+        let pending = self.shared.lock_pending();
+        self.parked
+            .retain(|o| o.call.is_some_and(|id| pending.contains_key(&id)));
+    }
+
+    pub(super) fn flush_backlog(&mut self) -> bool {
+        if self.backlog.is_empty() {
+            return false;
+        }
+        // Reading ZMQ_EVENTS can consume the read signal too.
+        self.recv_needed = true;
+        if !self.socket.writable() {
+            return false;
+        }
+        let mut progressed = false;
+        while let Some(out) = self.backlog.pop_front() {
+            if let Some(out) = self.try_send(out) {
+                self.backlog.push_front(out);
+                break;
+            }
+            progressed = true;
+        }
+        progressed
+    }
+
+    pub(super) fn reply(
+        &mut self,
+        routing_id: Arc<[u8]>,
+        id: &WireId,
+        result: Result<Vec<u8>, Fault>,
+    ) {
+        let (kind, body) = match result {
+            Ok(body) => (MessageType::Ok, body),
+            Err(fault) => (MessageType::Error, error_body(&fault)),
+        };
+        self.send(Outgoing {
+            route: Route::RoutingId(routing_id),
+            id: id.clone(),
+            kind,
+            body,
+            call: None,
+            handler_done: false,
+        });
+    }
+}
+
+/// msgpack `[class, message, traceback]`.
+pub(crate) fn error_body(fault: &Fault) -> Vec<u8> {
+    let mut body = Vec::new();
+    write_value(
+        &mut body,
+        &Value::Array(vec![
+            Value::from(fault.class.as_str()),
+            Value::from(fault.message.as_str()),
+            Value::from(fault.traceback.as_str()),
+        ]),
+    );
+    body
+}
