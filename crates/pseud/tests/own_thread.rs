@@ -30,10 +30,11 @@ fn app_runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Registers `where` (sync: its own thread, and spawns a task that reports its
-/// thread) and `where_async` (finishes after a yield, so it continues as a task).
-fn register_probes(server: &Server) -> tokio::sync::mpsc::UnboundedReceiver<String> {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+/// Where a server built by `builder` runs its handlers, as thread names:
+/// `(sync handler, a task the sync handler spawns, async handler after a yield)`.
+async fn handler_threads(builder: pseud::ServerBuilder) -> (String, String, String) {
+    let server = common::server(builder);
+    let (tx, mut spawned) = tokio::sync::mpsc::unbounded_channel();
     server
         .register("where", move || {
             let tx = tx.clone();
@@ -49,43 +50,35 @@ fn register_probes(server: &Server) -> tokio::sync::mpsc::UnboundedReceiver<Stri
             thread_name()
         })
         .unwrap();
-    rx
+    let client = common::client(&server, Client::builder());
+
+    let sync_thread: String = client.call("where", ()).await.unwrap();
+    let spawned_thread = spawned.recv().await.unwrap();
+    let async_thread: String = client.call("where_async", ()).await.unwrap();
+
+    client.stop().await;
+    server.stop().await;
+    (sync_thread, spawned_thread, async_thread)
 }
 
 #[test]
 fn a_servers_socket_loop_has_its_own_thread_and_handlers_spawn_onto_the_app() {
     let _serial = serial();
-    app_runtime().block_on(async {
-        let server = common::server(Server::builder("threaded"));
-        let mut spawned = register_probes(&server);
-        let client = common::client(&server, Client::builder());
-
-        let sync_thread: String = client.call("where", ()).await.unwrap();
-        assert_eq!(sync_thread, "pseud server threaded");
-        assert_eq!(spawned.recv().await.unwrap(), "app-worker");
-        let async_thread: String = client.call("where_async", ()).await.unwrap();
-        assert_eq!(async_thread, "app-worker");
-
-        client.stop().await;
-        server.stop().await;
-    });
+    let (sync_thread, spawned, async_thread) =
+        app_runtime().block_on(handler_threads(Server::builder("threaded")));
+    assert_eq!(sync_thread, "pseud server threaded");
+    assert_eq!(spawned, "app-worker");
+    assert_eq!(async_thread, "app-worker");
 }
 
 #[test]
 fn without_its_own_thread_the_socket_loop_is_a_task_of_the_app() {
     let _serial = serial();
-    app_runtime().block_on(async {
-        let server = common::server(Server::builder("tasked").own_thread(false));
-        let mut spawned = register_probes(&server);
-        let client = common::client(&server, Client::builder());
-
-        let sync_thread: String = client.call("where", ()).await.unwrap();
-        assert_eq!(sync_thread, "app-worker");
-        assert_eq!(spawned.recv().await.unwrap(), "app-worker");
-
-        client.stop().await;
-        server.stop().await;
-    });
+    let (sync_thread, spawned, async_thread) =
+        app_runtime().block_on(handler_threads(Server::builder("tasked").own_thread(false)));
+    assert_eq!(sync_thread, "app-worker");
+    assert_eq!(spawned, "app-worker");
+    assert_eq!(async_thread, "app-worker");
 }
 
 #[test]
