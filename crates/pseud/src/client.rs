@@ -3,7 +3,7 @@
 use std::ops::Deref;
 
 use crate::endpoint::{Options, Running, option_setters};
-use crate::engine::Route;
+use crate::engine::{Role, Route};
 use crate::error::Error;
 use crate::function::IntoFunction;
 use crate::registry::Registry;
@@ -38,8 +38,8 @@ impl ClientBuilder {
     /// connection is up wait for it (within their timeout). Call inside a tokio runtime.
     pub fn connect(self, endpoint: &str) -> Result<Client, Error> {
         let raw = socket::router(&self.opts.socket_options())?;
-        raw.set_probe_router(true)
-            .map_err(Error::zmq("ZMQ_PROBE_ROUTER"))?;
+        // No ZMQ_PROBE_ROUTER: the engine greets the server with a HEARTBEAT instead
+        // (the probe's two-frame message breaks the original cara's pseud).
         raw.set_router_handover(true)
             .map_err(Error::zmq("ZMQ_ROUTER_HANDOVER"))?;
         self.security.apply(&raw)?;
@@ -49,7 +49,10 @@ impl ClientBuilder {
         }
         let label = format!("client of {} at {endpoint}", self.server_name);
         let registry = opts.registry.clone();
-        let running = Running::start(label, raw, opts, true, None, |raw| {
+        let role = Role::Client {
+            server: self.server_name.as_bytes().into(),
+        };
+        let running = Running::start(label, raw, opts, role, None, |raw| {
             raw.connect(endpoint)
                 .map_err(Error::zmq(format!("connect {endpoint}")))
         })?;

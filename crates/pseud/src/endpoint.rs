@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::engine::{Command, DomainPredicate, Engine, Shared};
+use crate::engine::{Command, DomainPredicate, Engine, Role, Shared};
 use crate::error::Error;
 use crate::own_thread::OwnThread;
 use crate::registry::Registry;
@@ -159,7 +159,7 @@ impl Running {
         label: String,
         raw: zmq::Socket,
         opts: Options,
-        is_client: bool,
+        role: Role,
         zap: Option<crate::zap::ZapDomain>,
         connect: impl FnOnce(&zmq::Socket) -> Result<(), Error>,
     ) -> Result<Self, Error> {
@@ -204,7 +204,7 @@ impl Running {
             },
         });
         let handlers = tokio::runtime::Handle::current();
-        let engine = Engine::new(shared.clone(), socket, Some(monitor), rx, is_client, zap);
+        let engine = Engine::new(shared.clone(), socket, Some(monitor), rx, role, zap);
         let engine = engine.run_handlers_on(handlers, thread.is_some());
         let thread = match thread {
             Some(thread) => Some(thread.spawn(thread_name(&shared.label), engine.run())?),

@@ -1,7 +1,7 @@
 //! A pseud server: a ROUTER socket named by its routing id, serving registered functions.
 
 use crate::endpoint::{Options, Running, option_setters};
-use crate::engine::{PeerEvent, Route};
+use crate::engine::{PeerEvent, Role, Route};
 use crate::error::Error;
 use crate::function::IntoFunction;
 use crate::registry::Registry;
@@ -55,7 +55,7 @@ impl ServerBuilder {
         tracing::info!(name = %self.name, ?endpoints, security = ?self.security, "server started");
         let label = format!("server {} at {}", self.name, endpoints.join(","));
         let registry = self.opts.registry.clone();
-        let running = Running::start(label, raw, self.opts, false, zap, |_| Ok(()))?;
+        let running = Running::start(label, raw, self.opts, Role::Server, zap, |_| Ok(()))?;
         Ok(Server {
             name: self.name,
             endpoints,

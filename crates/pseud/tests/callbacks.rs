@@ -15,7 +15,7 @@ async fn send_to_reaches_the_client_with_that_user_id() {
         Client::builder().security(ClientSecurity::plain("alice", "pw")),
     );
     client.register("client.ping", || "pong").unwrap();
-    // The probe alone registers the client: wait for it, then call it.
+    // The greeting alone registers the client: wait for it, then call it.
     let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
         .await
         .unwrap()

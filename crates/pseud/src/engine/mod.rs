@@ -32,6 +32,17 @@ pub(crate) use send::error_body;
 pub(crate) use shared::{Command, Outgoing, Pending, RawReply, Route, Shared, WireId};
 pub use shared::{DomainPredicate, PeerEvent};
 
+/// Which side of the protocol an endpoint is.
+pub(crate) enum Role {
+    /// Binds and serves whoever connects.
+    Server,
+    /// Connects to one server, addressed by its routing id.
+    Client {
+        /// The server's routing id (its name).
+        server: Arc<[u8]>,
+    },
+}
+
 /// The socket task.
 pub(crate) struct Engine {
     shared: Arc<Shared>,
@@ -77,6 +88,8 @@ pub(crate) struct Engine {
     /// Follow-up disconnect sweeps, for pipes libzmq had not torn down at the first.
     sweeps: Vec<Instant>,
     is_client: bool,
+    /// A client's server: greeted with a HEARTBEAT once each handshake succeeds.
+    greet: Option<Arc<[u8]>>,
     /// The server's ZAP domain: its logins are verified as long as the socket lives.
     zap: Option<crate::zap::ZapDomain>,
     /// The runtime that runs async handlers (the one that started the endpoint).
@@ -96,9 +109,13 @@ impl Engine {
         socket: Socket,
         monitor: Option<Monitor>,
         rx: mpsc::UnboundedReceiver<Command>,
-        is_client: bool,
+        role: Role,
         zap: Option<crate::zap::ZapDomain>,
     ) -> Self {
+        let (is_client, greet) = match role {
+            Role::Server => (false, None),
+            Role::Client { server } => (true, Some(server)),
+        };
         Engine {
             shared,
             socket,
@@ -123,6 +140,7 @@ impl Engine {
             stopping: None,
             sweeps: Vec::new(),
             is_client,
+            greet,
             zap,
             handlers: None,
             own_thread: false,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Engine, MIN_RETRY, PeerEvent, Pending};
+use super::{Engine, MIN_RETRY, Outgoing, PeerEvent, Pending, Route, WireId};
 use crate::error::Error;
 use crate::protocol::{MessageId, MessageType, hex};
 use crate::socket::{Event, Sent};
@@ -30,6 +30,7 @@ impl Engine {
                 if self.is_client {
                     self.handshake_failure = None;
                     self.retry_delay = MIN_RETRY;
+                    self.greet_server();
                     self.retry_parked();
                 }
             }
@@ -75,6 +76,25 @@ impl Engine {
             }
             Event::Other => {}
         }
+    }
+
+    /// Tells the server we are here, so that it can call us (by user id) before
+    /// our first call. A pseud HEARTBEAT does that for every pseud peer: they all
+    /// learn a peer's route from any message and ignore HEARTBEAT's content.
+    /// (libzmq's ZMQ_PROBE_ROUTER would too, but its two-frame message makes the
+    /// original cara's pseud raise and lose calls on that connection.)
+    fn greet_server(&mut self) {
+        let Some(server) = self.greet.clone() else {
+            return;
+        };
+        self.send(Outgoing {
+            route: Route::Server(server),
+            id: WireId::Fixed(MessageId::random().0),
+            kind: MessageType::Heartbeat,
+            body: Vec::new(),
+            call: None,
+            handler_done: false,
+        });
     }
 
     /// Fails the calls waiting for the connection, and later ones until a handshake succeeds.

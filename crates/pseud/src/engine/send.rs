@@ -106,16 +106,19 @@ impl Engine {
 
     fn unreachable(&mut self, out: Outgoing) {
         if let Route::Server(_) = out.route
-            && out.call.is_some()
+            && (out.call.is_some() || out.kind == MessageType::Heartbeat)
             && self.stopping.is_none()
         {
+            if out.call.is_none() && self.handshake_failure.is_some() {
+                return;
+            }
             if let (Some(id), Some(failure)) = (out.call, &self.handshake_failure) {
                 // The server refused us last time; say so rather than wait.
                 let err = clone_failure(failure);
                 self.shared.fail(&id, err);
                 return;
             }
-            // Not connected yet: hold our call until the handshake completes.
+            // Not connected yet: hold our call (or greeting) until the handshake completes.
             self.parked.push(out);
             self.purge_parked();
             if self.retry_at.is_none() {
@@ -142,8 +145,11 @@ impl Engine {
 
     fn purge_parked(&mut self) {
         let pending = self.shared.lock_pending();
-        self.parked
-            .retain(|o| o.call.is_some_and(|id| pending.contains_key(&id)));
+        self.parked.retain(|o| match o.call {
+            Some(id) => pending.contains_key(&id),
+            // The greeting: one is enough.
+            None => o.kind == MessageType::Heartbeat,
+        });
     }
 
     pub(super) fn flush_backlog(&mut self) -> bool {
