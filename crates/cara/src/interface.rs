@@ -1,99 +1,15 @@
-//! Serving implementations of generated server traits, and calling them.
+//! Serving implementations of generated server traits, and calling objects
+//! through typed stubs.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use pseud::{Args, Context, Fault, Function, Registry, Remote, Value};
 
-use crate::capability::{CALL, Captured, PeerCtx, Target, capture_value, release_captured};
-use crate::codec::{Decode, Encode};
+use crate::capability::{CALL, Naming, PeerCtx, Target, decode_target, encode_target};
+use crate::codec::Decode;
+use crate::dispatch::{Dispatch, InterfaceInfo, MethodInfo, bind, scope_caller};
 use crate::error::DecodeError;
-
-/// A boxed, sendable future (what dispatchers return).
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-/// What generated code records about an interface.
-#[derive(Debug)]
-pub struct InterfaceInfo {
-    /// The schema's 64-bit node id.
-    pub id: u64,
-    /// The interface's name as written in the schema.
-    pub name: &'static str,
-    /// Every method a server of this interface answers: its own, then inherited ones.
-    pub methods: &'static [MethodInfo],
-}
-
-impl InterfaceInfo {
-    /// The name method number `index` is served and called under:
-    /// `<Interface>.<method>`, or `<Interface>.<Declaring>.<method>` for an
-    /// inherited method whose name an earlier method already took.
-    pub fn served_name(&self, index: usize) -> String {
-        let Some(m) = self.methods.get(index) else {
-            return String::new();
-        };
-        if self.methods[..index].iter().any(|x| x.name == m.name) {
-            format!("{}.{}", self.name, m.wire_name)
-        } else {
-            format!("{}.{}", self.name, m.name)
-        }
-    }
-}
-
-tokio::task_local! {
-    static CALLER: Context;
-}
-
-/// The call being served, inside a generated trait method's implementation: the
-/// caller's user id, and a handle to call it back. `None` outside of a call (or in
-/// a call from this same process).
-pub fn caller() -> Option<Context> {
-    CALLER.try_with(Context::clone).ok()
-}
-
-/// Runs a dispatched future with `ctx` as the [`caller`].
-pub(crate) fn scope_caller<T>(ctx: Context, future: BoxFuture<T>) -> impl Future<Output = T> {
-    CALLER.scope(ctx, future)
-}
-
-/// One method of an interface.
-#[derive(Debug)]
-pub struct MethodInfo {
-    /// The method name as written in the schema.
-    pub name: &'static str,
-    /// `<Interface>.<method>` of the interface that declares it.
-    pub wire_name: &'static str,
-    /// Id of the declaring interface (differs from the served one for inherited methods).
-    pub interface_id: u64,
-    /// The method's ordinal in the declaring interface.
-    pub ordinal: u16,
-    /// Parameter names, in order.
-    pub params: &'static [&'static str],
-}
-
-/// A dispatched call's result, encoded by the caller of `dispatch` (which knows
-/// whom the reply goes to, for capabilities in it).
-pub type Reply = Box<dyn Encode + Send>;
-
-/// A server object: generated `<Interface>Server<T>` types implement this by
-/// decoding arguments, calling the user's implementation and returning its result.
-pub trait Dispatch: Send + Sync + 'static {
-    /// The interface served.
-    fn info(&self) -> &'static InterfaceInfo;
-
-    /// Runs method number `method` (an index into `info().methods`) with exactly
-    /// as many arguments as it has parameters (absent ones are nil). Arguments are
-    /// decoded before this returns; the future runs the implementation.
-    fn dispatch(&self, method: usize, args: Vec<Value>) -> BoxFuture<Result<Reply, Fault>>;
-}
-
-/// The interface of a capability whose type is not known here (forwarding).
-pub static ANY: InterfaceInfo = InterfaceInfo {
-    id: 0,
-    name: "Capability",
-    methods: &[],
-};
 
 /// Registers every method of `dispatcher` on `registry` as `<Interface>.<method>`,
 /// and, while no other served interface claims them, as the bare method name and
@@ -110,7 +26,7 @@ pub fn serve<D: Dispatch>(registry: &Registry, dispatcher: D) -> Result<(), pseu
                 let bound = bind(method, args)?;
                 let here = PeerCtx::for_remote(&ctx.caller());
                 let future = here.enter(|| d.dispatch(index, bound));
-                let reply = CALLER.scope(ctx, future).await?;
+                let reply = scope_caller(ctx, future).await?;
                 Ok::<Value, Fault>(here.enter(|| reply.encode()))
             }
         };
@@ -131,35 +47,6 @@ pub fn serve<D: Dispatch>(registry: &Registry, dispatcher: D) -> Result<(), pseu
         "serving interface"
     );
     Ok(())
-}
-
-/// Binds positional and keyword arguments to the method's parameters (Python rules;
-/// an absent parameter is nil, which decodes to the schema default).
-pub(crate) fn bind(method: &MethodInfo, args: Args) -> Result<Vec<Value>, Fault> {
-    let name = method.name;
-    let arity = method.params.len();
-    if args.args.len() > arity {
-        return Err(Fault::type_error(format!(
-            "{name}() takes {arity} positional arguments but {} were given",
-            args.args.len()
-        )));
-    }
-    let mut slots: Vec<Option<Value>> = args.args.into_iter().map(Some).collect();
-    slots.resize(arity, None);
-    for (key, value) in args.kwargs {
-        let Some(i) = method.params.iter().position(|p| *p == key) else {
-            return Err(Fault::type_error(format!(
-                "{name}() got an unexpected keyword argument {key:?}"
-            )));
-        };
-        if slots[i].is_some() {
-            return Err(Fault::type_error(format!(
-                "{name}() got multiple values for argument {key:?}"
-            )));
-        }
-        slots[i] = Some(value);
-    }
-    Ok(slots.into_iter().map(|s| s.unwrap_or(Value::Nil)).collect())
 }
 
 /// A typed client's reference to an object: generated `<Interface>Client` types
@@ -251,15 +138,12 @@ impl Stub {
 
     /// The capability as a value, for whoever is being called or answered.
     pub fn to_value(&self) -> Value {
-        crate::capability::encode_target(&self.target, self.info)
+        encode_target(&self.target, self.info)
     }
 
     /// A capability read from a value, from whoever is calling or answering.
     pub fn from_value(value: Value, info: &'static InterfaceInfo) -> Result<Self, DecodeError> {
-        Ok(Stub::from_target(
-            crate::capability::decode_target(value)?,
-            info,
-        ))
+        Ok(Stub::from_target(decode_target(value)?, info))
     }
 
     /// Calls method number `method`: `args` encodes the arguments, the result
@@ -282,12 +166,7 @@ impl Stub {
             Target::Named(remote) => {
                 let ctx = PeerCtx::for_remote(remote);
                 let args = ctx.enter(args);
-                let name = self.info.served_name(method);
-                let value = self
-                    .request(remote, &name)
-                    .args(args)
-                    .send::<Value>()
-                    .await?;
+                let value = self.call_named(remote, &ctx, method, m, args).await?;
                 ctx.enter(|| decode_result(m.name, value))
             }
             Target::Imported(import) => {
@@ -336,53 +215,71 @@ impl Stub {
         }
     }
 
-    /// Forwards a raw call (`call` from another peer) to this stub's object.
-    pub(crate) async fn call_raw(
+    /// Calls a method of a server's registered interface under the name form the
+    /// server is known to answer (see `capability::dialect`): qualified
+    /// `<Interface>.<method>` until it answers `ServiceNotFoundError`, then the
+    /// bare `<method>` of the original cara. The arguments are kept for a second
+    /// attempt only while the form is not known yet.
+    async fn call_named(
         &self,
-        interface_id: u64,
-        ordinal: u16,
-        args: Vec<Captured>,
-        back: &PeerCtx,
+        remote: &Remote,
+        ctx: &PeerCtx,
+        index: usize,
+        m: &MethodInfo,
+        args: Vec<Value>,
     ) -> Result<Value, pseud::Error> {
-        let (remote, request_name, call_args) = match &self.target {
-            Target::Imported(import) => {
-                if !import.is_alive() {
-                    return Err(pseud::Error::Disconnected {
-                        peer: format!("{:?}", import.remote),
-                    });
-                }
-                (import.remote.clone(), CALL.to_string(), Some(import.id))
+        let name_of = |naming: Naming| match naming {
+            Naming::Qualified => self.info.served_name(index),
+            Naming::Bare => m.name.to_string(),
+        };
+        let Some((session, peer)) = ctx.peer() else {
+            return self
+                .request(remote, &name_of(Naming::Qualified))
+                .args(args)
+                .send()
+                .await;
+        };
+        let known = session.naming(peer, self.info.id);
+        let first = known.unwrap_or(Naming::Qualified);
+        let retry_args = known.is_none().then(|| args.clone());
+        let result = self
+            .request(remote, &name_of(first))
+            .args(args)
+            .send::<Value>()
+            .await;
+        let not_found =
+            matches!(&result, Err(pseud::Error::Remote(e)) if e.class == pseud::SERVICE_NOT_FOUND);
+        if !not_found {
+            if result.is_ok() && known.is_none() {
+                session.learn_naming(peer, self.info.id, first);
             }
-            Target::Named(remote) => {
-                let Some(m) = self
-                    .info
-                    .methods
-                    .iter()
-                    .find(|m| m.interface_id == interface_id && m.ordinal == ordinal)
-                else {
-                    return Err(pseud::Error::Encode {
-                        what: format!("method {ordinal} of {interface_id:#x}"),
-                        reason: "not a method of the forwarded interface".into(),
-                    });
-                };
-                (remote.clone(), m.wire_name.to_string(), None)
-            }
-            Target::Null | Target::Local(_) => {
-                return Err(pseud::Error::Unreachable {
-                    peer: "a forwarded capability".into(),
-                });
+            return result;
+        }
+        // The method did not run: the other form is safe to try.
+        let second = first.other();
+        let args = match retry_args {
+            Some(args) => args,
+            // The form we knew stopped working (another server now?): the next
+            // call tries both again.
+            None => {
+                session.forget_naming(peer, self.info.id);
+                return result;
             }
         };
-        let ctx = PeerCtx::for_remote(&remote);
-        let args: Vec<Value> = ctx.enter(|| args.into_iter().map(release_captured).collect());
-        let request = self.request(&remote, &request_name);
-        let request = match call_args {
-            Some(id) => request.args((id, interface_id, ordinal, args, Value::Map(Vec::new()))),
-            None => request.args(args),
-        };
-        let value = request.send::<Value>().await?;
-        let captured = ctx.enter(|| capture_value(value));
-        Ok(back.enter(|| release_captured(captured)))
+        let retried = self
+            .request(remote, &name_of(second))
+            .args(args)
+            .send::<Value>()
+            .await;
+        if retried.is_ok() {
+            session.learn_naming(peer, self.info.id, second);
+            return retried;
+        }
+        match retried {
+            // Neither form is served: report the name our own servers use.
+            Err(pseud::Error::Remote(e)) if e.class == pseud::SERVICE_NOT_FOUND => result,
+            other => other,
+        }
     }
 
     fn request(&self, remote: &Remote, name: &str) -> pseud::Request {

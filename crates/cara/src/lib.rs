@@ -11,16 +11,16 @@
 
 mod capability;
 mod codec;
+mod dispatch;
 mod error;
 mod interface;
 mod structs;
 
 pub use capability::{CALL, EXT_EXPORTED, EXT_YOURS, RELEASE, exported_objects};
 pub use codec::{Data, Decode, Dynamic, Encode, Param};
+pub use dispatch::{ANY, BoxFuture, Dispatch, InterfaceInfo, MethodInfo, Reply, caller};
 pub use error::DecodeError;
-pub use interface::{
-    ANY, BoxFuture, Dispatch, InterfaceInfo, MethodInfo, Reply, Stub, caller, serve,
-};
+pub use interface::{Stub, serve};
 pub use pseud::{self, Client, Context, Error, Fault, Remote, Server, Value};
 
 #[doc(hidden)]
@@ -40,7 +40,9 @@ macro_rules! include_schemas {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::interface::{decode_param, decode_result};
-    pub use crate::structs::{enum_ordinal, explode, implode, struct_fields, struct_map};
+    pub use crate::structs::{
+        enum_ordinal, explode, implode, named_map, struct_fields, struct_map,
+    };
     pub use std::future::Future;
     pub use std::sync::Arc;
     pub use std::time::Duration;

@@ -14,6 +14,17 @@ pub fn struct_map(fields: Vec<(u16, Value)>) -> Value {
     )
 }
 
+/// Several results of a method as cara sends them: a map keyed by result name
+/// (what the original cara reads; [`struct_fields`] takes names and ordinals).
+pub fn named_map(fields: Vec<(&'static str, Value)>) -> Value {
+    Value::Map(
+        fields
+            .into_iter()
+            .map(|(k, v)| (Value::from(k), v))
+            .collect(),
+    )
+}
+
 /// The fields present in a received struct, as (position in `fields`, value).
 ///
 /// `fields` lists each field's wire key (its ordinal; for a group, the smallest

@@ -229,7 +229,8 @@ async fn interfaces_with_inheritance_and_generics_over_the_wire() {
     assert_eq!(store.put("y".into()).await.unwrap(), 2);
     assert_eq!(store.take().await.unwrap(), "y");
 
-    // Dynamic callers: several results come back as a struct keyed by ordinal.
+    // Dynamic callers: several results come back as a map keyed by result name
+    // (the original cara's form).
     let raw: Value = client
         .call(
             "Sub.swap",
@@ -243,8 +244,8 @@ async fn interfaces_with_inheritance_and_generics_over_the_wire() {
     assert_eq!(
         bytes(&raw),
         bytes(&Value::Map(vec![
-            (0.into(), Value::Binary(vec![2])),
-            (1.into(), "b".into())
+            ("first".into(), Value::Binary(vec![2])),
+            ("second".into(), "b".into())
         ]))
     );
 }

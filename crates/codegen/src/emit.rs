@@ -211,10 +211,15 @@ impl Generator<'_> {
             .iter()
             .filter(|f| f.discriminant_value == NO_DISCRIMINANT)
             .collect();
+        let is_results = matches!(self.places.method_structs.get(&node.id), Some((_, _, true)));
         let field_decls = plain.iter().map(|f| {
             let fname = ident(&snake(&f.name));
             let fty = self.field_type(site, node.id, f);
-            let key = self.field_key(f);
+            let key = if is_results {
+                format!("{:?}", f.name)
+            } else {
+                self.field_key(f).to_string()
+            };
             let d = doc(self.member_doc(node, f.code_order).as_deref(), || {
                 format!("Field `{}` (wire key {key}).", f.name)
             });
@@ -282,7 +287,20 @@ impl Generator<'_> {
                 quote!((#key, ::cara::Encode::encode(&self.#fname)),)
             })
             .collect();
+        // Several results travel keyed by result *name*: the form the original
+        // cara reads (it drops ordinal keys without a word). Decoding takes both.
+        let encode_named: Vec<TokenStream> = plain
+            .iter()
+            .map(|f| {
+                let fname = ident(&snake(&f.name));
+                let key = &f.name;
+                quote!((#key, ::cara::Encode::encode(&self.#fname)),)
+            })
+            .collect();
         let encode_body = match union.as_ref() {
+            None if is_results => {
+                quote!(::cara::__private::named_map(::std::vec![#(#encode_named)*]))
+            }
             Some(u) => {
                 let arms = self.union_encode_arms(u, s);
                 quote! {

@@ -1,0 +1,212 @@
+//! Serving `call`: a peer calls an object we exported to it. The object is local
+//! (dispatched here) or someone else's that we passed on (the call is forwarded,
+//! its capabilities rewritten from one peer's view to the other's).
+
+use std::sync::Arc;
+
+use pseud::{Args, Context, Fault, Value};
+
+use super::Target;
+use super::context::{PeerCtx, decode_target, encode_target};
+use super::session::{Session, hex};
+use super::wire::{CALL, is_capability};
+use crate::dispatch::{ANY, BoxFuture, InterfaceInfo, Reply, bind};
+
+/// A `call` ready to run.
+pub(crate) enum Prepared {
+    /// A local object's dispatched method, and the context to encode its reply in.
+    Local {
+        future: BoxFuture<Result<Reply, Fault>>,
+        here: PeerCtx,
+    },
+    /// A call forwarded to another peer.
+    Forward(BoxFuture<Result<Value, Fault>>),
+}
+
+impl Session {
+    /// The `call` handler, up to the dispatch. It is synchronous, so the future
+    /// boxed per call only holds what lives across the await.
+    pub(crate) fn prepare_call(
+        self: &Arc<Self>,
+        ctx: &Context,
+        args: Args,
+    ) -> Result<Prepared, Fault> {
+        let peer = ctx.routing_id().to_vec();
+        let mut positional = args.args.into_iter();
+        let id = as_u64(positional.next(), "object id")?;
+        let interface_id = as_u64(positional.next(), "interface id")?;
+        let ordinal = as_u64(positional.next(), "method ordinal")?;
+        let call_args = match positional.next() {
+            Some(Value::Array(a)) => a,
+            None | Some(Value::Nil) => Vec::new(),
+            Some(_) => return Err(Fault::type_error("call(): args must be an array")),
+        };
+        let call_kwargs = match positional.next() {
+            Some(Value::Map(m)) => m
+                .into_iter()
+                .filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), v)))
+                .collect(),
+            _ => Vec::new(),
+        };
+        let Some((target, info)) = self.exported(&peer, id) else {
+            // Scoping: never reach an object that was not exported to this peer.
+            tracing::warn!(peer = %hex(&peer), id = format_args!("{id:x}"), "call on an object not exported to this peer");
+            return Err(Fault::new(
+                "CapabilityError",
+                format!("no object {id:#x} was exported to this peer"),
+            ));
+        };
+        let ordinal =
+            u16::try_from(ordinal).map_err(|_| Fault::type_error("bad method ordinal"))?;
+        let here = PeerCtx::Remote {
+            session: Arc::clone(self),
+            peer: peer.clone(),
+            remote: ctx.caller(),
+        };
+        match target {
+            Target::Local(object) => {
+                let info = object.info();
+                let Some(index) = info
+                    .methods
+                    .iter()
+                    .position(|m| m.interface_id == interface_id && m.ordinal == ordinal)
+                else {
+                    return Err(Fault::new(
+                        "CapabilityError",
+                        format!(
+                            "{} has no method {ordinal} of interface {interface_id:#x}",
+                            info.name
+                        ),
+                    ));
+                };
+                let method = &info.methods[index];
+                let bound = bind(
+                    method,
+                    Args {
+                        args: call_args,
+                        kwargs: call_kwargs,
+                    },
+                )?;
+                let future = here.enter(|| object.dispatch(index, bound));
+                Ok(Prepared::Local { future, here })
+            }
+            // Forwarding: rewrite capabilities from this peer's view to the owner's.
+            other => {
+                let args: Vec<Captured> =
+                    here.enter(|| call_args.into_iter().map(capture).collect());
+                Ok(Prepared::Forward(Box::pin(async move {
+                    forward(&other, info, interface_id, ordinal, args, &here)
+                        .await
+                        .map_err(|e| match e {
+                            pseud::Error::Remote(r) => Fault::from(r),
+                            other => Fault::new("CapabilityError", other.to_string()),
+                        })
+                })))
+            }
+        }
+    }
+}
+
+/// Forwards a raw call (`call` from another peer) to `target`, which is not ours;
+/// its reply is rewritten for `back`, the peer that called.
+async fn forward(
+    target: &Target,
+    info: &'static InterfaceInfo,
+    interface_id: u64,
+    ordinal: u16,
+    args: Vec<Captured>,
+    back: &PeerCtx,
+) -> Result<Value, pseud::Error> {
+    let (remote, request_name, object) = match target {
+        Target::Imported(import) => {
+            if !import.is_alive() {
+                return Err(pseud::Error::Disconnected {
+                    peer: format!("{:?}", import.remote),
+                });
+            }
+            (import.remote.clone(), CALL.to_string(), Some(import.id))
+        }
+        Target::Named(remote) => {
+            let Some(m) = info
+                .methods
+                .iter()
+                .find(|m| m.interface_id == interface_id && m.ordinal == ordinal)
+            else {
+                return Err(pseud::Error::Encode {
+                    what: format!("method {ordinal} of {interface_id:#x}"),
+                    reason: "not a method of the forwarded interface".into(),
+                });
+            };
+            (remote.clone(), m.wire_name.to_string(), None)
+        }
+        Target::Null | Target::Local(_) => {
+            return Err(pseud::Error::Unreachable {
+                peer: "a forwarded capability".into(),
+            });
+        }
+    };
+    let ctx = PeerCtx::for_remote(&remote);
+    let args: Vec<Value> = ctx.enter(|| args.into_iter().map(release_captured).collect());
+    let request = remote.request(&request_name);
+    let request = match object {
+        Some(id) => request.args((id, interface_id, ordinal, args, Value::Map(Vec::new()))),
+        None => request.args(args),
+    };
+    let value = request.send::<Value>().await?;
+    let captured = ctx.enter(|| capture(value));
+    Ok(back.enter(|| release_captured(captured)))
+}
+
+fn as_u64(v: Option<Value>, what: &str) -> Result<u64, Fault> {
+    v.as_ref()
+        .and_then(Value::as_u64)
+        .ok_or_else(|| Fault::type_error(format!("call(): the {what} must be an unsigned integer")))
+}
+
+/// A value whose capabilities have been resolved to targets (in the context of
+/// the peer it came from), ready to be encoded for another peer.
+pub(crate) enum Captured {
+    /// A plain value.
+    Plain(Value),
+    /// A capability.
+    Cap(Target),
+    /// An array.
+    Array(Vec<Captured>),
+    /// A map.
+    Map(Vec<(Captured, Captured)>),
+}
+
+/// Resolves the capabilities in `v` in the current context.
+fn capture(v: Value) -> Captured {
+    match v {
+        Value::Ext(code, data) if is_capability(code) => {
+            match decode_target(Value::Ext(code, data.clone())) {
+                Ok(t) => Captured::Cap(t),
+                Err(_) => Captured::Plain(Value::Ext(code, data)),
+            }
+        }
+        Value::Array(items) => Captured::Array(items.into_iter().map(capture).collect()),
+        Value::Map(pairs) => Captured::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (capture(k), capture(v)))
+                .collect(),
+        ),
+        other => Captured::Plain(other),
+    }
+}
+
+/// Encodes captured values for the current context.
+fn release_captured(c: Captured) -> Value {
+    match c {
+        Captured::Plain(v) => v,
+        Captured::Cap(t) => encode_target(&t, &ANY),
+        Captured::Array(items) => Value::Array(items.into_iter().map(release_captured).collect()),
+        Captured::Map(pairs) => Value::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (release_captured(k), release_captured(v)))
+                .collect(),
+        ),
+    }
+}

@@ -1,0 +1,74 @@
+//! Live capabilities: interface values that stay where they were made.
+//!
+//! An interface value travels as msgpack extension 100 whose payload names an
+//! object the *sender* exported to the receiver (an object id; a client sends
+//! `[object id, its user id]`, as cara does). Extension 101 names an object the
+//! *receiver* exported earlier (a capability passed back to its owner). Calls on
+//! an imported object are pseud WORK `call` with `[object id, interface id,
+//! method ordinal, args, kwargs]`; `cara.release` with `[object id, count]` tells
+//! the exporter that `count` references are gone.
+//!
+//! Exports are kept per endpoint and per peer connection, with reference counts:
+//! a peer can only reach objects exported to it, and everything exported to a
+//! peer is freed when it disconnects.
+//!
+//! By concern: [`wire`] (codes and payloads), [`session`] (an endpoint's state
+//! and its lifetime), [`exports`] and [`import`] (the two directions),
+//! [`context`] (encoding relative to a peer), [`forward`] (serving `call`),
+//! [`dialect`] (what a peer's conventions turned out to be).
+
+mod context;
+mod dialect;
+mod exports;
+mod forward;
+mod import;
+mod session;
+mod wire;
+
+use std::sync::Arc;
+
+use pseud::Remote;
+
+use crate::dispatch::Dispatch;
+
+pub(crate) use context::{PeerCtx, decode_target, encode_target};
+pub(crate) use dialect::Naming;
+pub(crate) use import::Import;
+pub use session::exported_objects;
+pub use wire::{CALL, EXT_EXPORTED, EXT_YOURS, RELEASE};
+
+/// What a capability value refers to.
+#[derive(Clone)]
+pub(crate) enum Target {
+    /// A null capability: calls fail.
+    Null,
+    /// The interface a server registered by name (`<Interface>.<method>`).
+    Named(Remote),
+    /// An object another peer exported to us.
+    Imported(Arc<Import>),
+    /// An object in this process.
+    Local(Arc<dyn Dispatch>),
+}
+
+impl Target {
+    pub(crate) fn same(&self, other: &Target) -> bool {
+        match (self, other) {
+            (Target::Null, Target::Null) => true,
+            (Target::Imported(a), Target::Imported(b)) => Arc::ptr_eq(a, b),
+            (Target::Local(a), Target::Local(b)) => Arc::ptr_eq(a, b),
+            (Target::Named(a), Target::Named(b)) => a.peer_key() == b.peer_key(),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Null => write!(f, "Null"),
+            Target::Named(r) => write!(f, "Named({r:?})"),
+            Target::Imported(i) => write!(f, "Imported(#{:x} from {:?})", i.id, i.remote),
+            Target::Local(o) => write!(f, "Local({})", o.info().name),
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! What generated code and the capability machinery share: interface and method
+//! tables, the [`Dispatch`] trait of server objects, argument binding, and the
+//! caller of the call being served.
+//!
+//! A leaf module: both `interface` (serving and calling) and `capability`
+//! (objects passed by reference) build on it, and it depends on neither.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use pseud::{Args, Context, Fault, Value};
+
+use crate::codec::Encode;
+
+/// A boxed, sendable future (what dispatchers return).
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// What generated code records about an interface.
+#[derive(Debug)]
+pub struct InterfaceInfo {
+    /// The schema's 64-bit node id.
+    pub id: u64,
+    /// The interface's name as written in the schema.
+    pub name: &'static str,
+    /// Every method a server of this interface answers: its own, then inherited ones.
+    pub methods: &'static [MethodInfo],
+}
+
+impl InterfaceInfo {
+    /// The name method number `index` is served and called under:
+    /// `<Interface>.<method>`, or `<Interface>.<Declaring>.<method>` for an
+    /// inherited method whose name an earlier method already took.
+    pub fn served_name(&self, index: usize) -> String {
+        let Some(m) = self.methods.get(index) else {
+            return String::new();
+        };
+        if self.methods[..index].iter().any(|x| x.name == m.name) {
+            format!("{}.{}", self.name, m.wire_name)
+        } else {
+            format!("{}.{}", self.name, m.name)
+        }
+    }
+}
+
+/// One method of an interface.
+#[derive(Debug)]
+pub struct MethodInfo {
+    /// The method name as written in the schema.
+    pub name: &'static str,
+    /// `<Interface>.<method>` of the interface that declares it.
+    pub wire_name: &'static str,
+    /// Id of the declaring interface (differs from the served one for inherited methods).
+    pub interface_id: u64,
+    /// The method's ordinal in the declaring interface.
+    pub ordinal: u16,
+    /// Parameter names, in order.
+    pub params: &'static [&'static str],
+}
+
+/// A dispatched call's result, encoded by the caller of `dispatch` (which knows
+/// whom the reply goes to, for capabilities in it).
+pub type Reply = Box<dyn Encode + Send>;
+
+/// A server object: generated `<Interface>Server<T>` types implement this by
+/// decoding arguments, calling the user's implementation and returning its result.
+pub trait Dispatch: Send + Sync + 'static {
+    /// The interface served.
+    fn info(&self) -> &'static InterfaceInfo;
+
+    /// Runs method number `method` (an index into `info().methods`) with exactly
+    /// as many arguments as it has parameters (absent ones are nil). Arguments are
+    /// decoded before this returns; the future runs the implementation.
+    fn dispatch(&self, method: usize, args: Vec<Value>) -> BoxFuture<Result<Reply, Fault>>;
+}
+
+/// The interface of a capability whose type is not known here (forwarding).
+pub static ANY: InterfaceInfo = InterfaceInfo {
+    id: 0,
+    name: "Capability",
+    methods: &[],
+};
+
+tokio::task_local! {
+    static CALLER: Context;
+}
+
+/// The call being served, inside a generated trait method's implementation: the
+/// caller's user id, and a handle to call it back. `None` outside of a call (or in
+/// a call from this same process).
+pub fn caller() -> Option<Context> {
+    CALLER.try_with(Context::clone).ok()
+}
+
+/// Runs a dispatched future with `ctx` as the [`caller`].
+pub(crate) fn scope_caller<T>(ctx: Context, future: BoxFuture<T>) -> impl Future<Output = T> {
+    CALLER.scope(ctx, future)
+}
+
+/// Binds positional and keyword arguments to the method's parameters (Python rules;
+/// an absent parameter is nil, which decodes to the schema default).
+pub(crate) fn bind(method: &MethodInfo, args: Args) -> Result<Vec<Value>, Fault> {
+    let name = method.name;
+    let arity = method.params.len();
+    if args.args.len() > arity {
+        return Err(Fault::type_error(format!(
+            "{name}() takes {arity} positional arguments but {} were given",
+            args.args.len()
+        )));
+    }
+    let mut slots: Vec<Option<Value>> = args.args.into_iter().map(Some).collect();
+    slots.resize(arity, None);
+    for (key, value) in args.kwargs {
+        let Some(i) = method.params.iter().position(|p| *p == key) else {
+            return Err(Fault::type_error(format!(
+                "{name}() got an unexpected keyword argument {key:?}"
+            )));
+        };
+        if slots[i].is_some() {
+            return Err(Fault::type_error(format!(
+                "{name}() got multiple values for argument {key:?}"
+            )));
+        }
+        slots[i] = Some(value);
+    }
+    Ok(slots.into_iter().map(|s| s.unwrap_or(Value::Nil)).collect())
+}
