@@ -1,14 +1,24 @@
 //! `calculator`: the seed example — a Cap'n Proto interface served and called over pseud.
 //!
 //! - `calculator` (no arguments): starts a server and a client in this process on an
-//!   ephemeral loopback port and calls the typed stub: prints `add(2, 5) = 7`.
-//! - `calculator serve --endpoint E [--name server]`: runs only the server; a Python
-//!   pseud client can call `client.Calculator.add(2, 5)` or `client.add(first=2, second=5)`.
+//!   ephemeral loopback port and runs the client sequence with the typed stub
+//!   (`add(2, 5) = 7`, divide, stats, an adder object, a callback).
+//! - `calculator serve --endpoint E [--name server] [--security noop|trusted_peer|plain
+//!   [--login NAME:PASSWORD]...]`: runs only the server, until SIGTERM or SIGINT. The
+//!   original Python cara calls it as `Calculator(client).add(2, 5)`; a Python pseud
+//!   client as `client.Calculator.add(2, 5)` or `client.add(first=2, second=5)`.
+//! - `calculator call --endpoint E [--name server] [--security noop|plain --user U
+//!   --password P]`: runs the same client sequence against a remote server (ours, or
+//!   the original cara's).
 
 use std::sync::Mutex;
 
 use cara::Fault;
-use clap::{Parser, Subcommand};
+use cara::pseud::{ClientSecurity, ServerSecurity};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[path = "../shared/shutdown.rs"]
+mod shutdown;
 
 /// Code generated from `schemas/calculator.capnp` by the build script.
 mod schemas {
@@ -53,7 +63,8 @@ impl Calculator for Calc {
         denominator: f64,
     ) -> Result<calculator::DivideResults, Fault> {
         if denominator == 0.0 {
-            return Err(Fault::new("ZeroDivisionError", "division by zero"));
+            // Python's own words, so that both calculators read the same.
+            return Err(Fault::new("ZeroDivisionError", "float division by zero"));
         }
         let quotient = (numerator / denominator).trunc();
         self.record(Op::Divide, quotient as i32);
@@ -109,33 +120,169 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the calculator until stdin closes or SIGTERM/SIGINT.
+    /// Serve the calculator until SIGTERM or SIGINT (stdin is never read).
     Serve {
-        /// Endpoint to bind, e.g. tcp://127.0.0.1:5555 (port 0 picks a free one).
+        /// Endpoint to bind, e.g. tcp://127.0.0.1:5555 (port 0 or * picks a free one).
         #[arg(long)]
         endpoint: String,
         /// The server's name (routing id).
         #[arg(long, default_value = "server")]
         name: String,
+        /// Security mode, as pseud names them.
+        #[arg(long, value_enum, default_value = "noop")]
+        security: ServeSecurity,
+        /// A login `plain` accepts, as NAME:PASSWORD (repeat for more).
+        #[arg(long, value_name = "NAME:PASSWORD")]
+        login: Vec<String>,
+    },
+    /// Run the example's client sequence against a running server.
+    Call {
+        /// Endpoint of the server, e.g. tcp://127.0.0.1:5555.
+        #[arg(long)]
+        endpoint: String,
+        /// The server's name (routing id).
+        #[arg(long, default_value = "server")]
+        name: String,
+        /// Security mode: `noop` or `plain` (PLAIN credentials; a `trusted_peer`
+        /// server takes any password).
+        #[arg(long, value_enum, default_value = "noop")]
+        security: CallSecurity,
+        /// PLAIN user name (the user id the server sees).
+        #[arg(long)]
+        user: Option<String>,
+        /// PLAIN password.
+        #[arg(long)]
+        password: Option<String>,
+        /// Timeout of each call, in seconds.
+        #[arg(long, default_value_t = 5.0)]
+        timeout: f64,
     },
 }
 
+/// What `serve` accepts.
+#[derive(Clone, Copy, ValueEnum)]
+enum ServeSecurity {
+    /// No authentication (ZeroMQ NULL).
+    Noop,
+    /// PLAIN, any password; the user id is the user name.
+    #[value(name = "trusted_peer", alias = "trusted-peer")]
+    TrustedPeer,
+    /// PLAIN, checked against the `--login` list.
+    Plain,
+}
+
+/// What `call` presents.
+#[derive(Clone, Copy, ValueEnum)]
+enum CallSecurity {
+    /// No authentication (ZeroMQ NULL).
+    Noop,
+    /// PLAIN with `--user` and `--password`.
+    Plain,
+}
+
+type BoxError = Box<dyn std::error::Error>;
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), BoxError> {
     match Cli::parse().command {
         None => demo().await,
-        Some(Command::Serve { endpoint, name }) => serve(&endpoint, &name).await,
+        Some(Command::Serve {
+            endpoint,
+            name,
+            security,
+            login,
+        }) => serve(&endpoint, &name, server_security(security, &login)?).await,
+        Some(Command::Call {
+            endpoint,
+            name,
+            security,
+            user,
+            password,
+            timeout,
+        }) => {
+            let security = client_security(security, user, password)?;
+            call(&endpoint, &name, security, timeout).await
+        }
     }
 }
 
-async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+fn server_security(mode: ServeSecurity, logins: &[String]) -> Result<ServerSecurity, BoxError> {
+    match mode {
+        ServeSecurity::Noop | ServeSecurity::TrustedPeer if !logins.is_empty() => {
+            Err("--login is only for --security plain".into())
+        }
+        ServeSecurity::Noop => Ok(ServerSecurity::Noop),
+        ServeSecurity::TrustedPeer => Ok(ServerSecurity::TrustedPeer),
+        ServeSecurity::Plain => {
+            if logins.is_empty() {
+                return Err("--security plain needs at least one --login NAME:PASSWORD".into());
+            }
+            let mut accepted = Vec::new();
+            for login in logins {
+                let Some((user, password)) = login.split_once(':') else {
+                    return Err(format!("--login {login:?} is not NAME:PASSWORD").into());
+                };
+                accepted.push((user.to_string(), password.as_bytes().to_vec()));
+            }
+            Ok(ServerSecurity::plain(move |user, password| {
+                accepted.iter().any(|(u, p)| u == user && p == password)
+            }))
+        }
+    }
+}
+
+fn client_security(
+    mode: CallSecurity,
+    user: Option<String>,
+    password: Option<String>,
+) -> Result<ClientSecurity, BoxError> {
+    match (mode, user, password) {
+        (CallSecurity::Noop, None, None) => Ok(ClientSecurity::Noop),
+        (CallSecurity::Noop, _, _) => Err("--user and --password need --security plain".into()),
+        (CallSecurity::Plain, Some(user), Some(password)) => {
+            Ok(ClientSecurity::plain(user, password))
+        }
+        (CallSecurity::Plain, _, _) => Err("--security plain needs --user and --password".into()),
+    }
+}
+
+/// Server and client in one process.
+async fn demo() -> Result<(), BoxError> {
     let server = cara::Server::builder("server")
         .bind("tcp://127.0.0.1:0")
         .start()?;
     cara::serve(server.registry(), CalculatorServer::new(Calc::default()))?;
     let client = cara::Client::builder().connect(&server.endpoints()[0])?;
     let calc = CalculatorClient::new(client.server().clone());
+    let result = client_sequence(&calc).await;
+    client.stop().await;
+    server.stop().await;
+    result
+}
 
+/// The client sequence against a remote server.
+async fn call(
+    endpoint: &str,
+    name: &str,
+    security: ClientSecurity,
+    timeout: f64,
+) -> Result<(), BoxError> {
+    if !(timeout > 0.0 && timeout <= 3600.0) {
+        return Err("--timeout must be a number of seconds from 0 to 3600".into());
+    }
+    let client = cara::Client::builder()
+        .server_name(name)
+        .security(security)
+        .timeout(std::time::Duration::from_secs_f64(timeout))
+        .connect(endpoint)?;
+    let calc = CalculatorClient::new(client.server().clone());
+    let result = client_sequence(&calc).await;
+    client.stop().await;
+    result
+}
+
+/// What the example does with a calculator, one line per step.
+async fn client_sequence(calc: &CalculatorClient) -> Result<(), BoxError> {
     println!("add(2, 5) = {}", calc.add(2, 5).await?);
     let division = calc.divide(7.0, 2.0).await?;
     println!(
@@ -144,7 +291,7 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     );
     match calc.divide(1.0, 0.0).await {
         Err(cara::Error::Remote(e)) => println!("divide(1, 0) raised {}: {}", e.class, e.message),
-        other => println!("divide(1, 0) unexpectedly gave {other:?}"),
+        other => return Err(format!("divide(1, 0) unexpectedly gave {other:?}").into()),
     }
     let stats = calc.stats().await?;
     println!(
@@ -161,13 +308,13 @@ async fn demo() -> Result<(), Box<dyn std::error::Error>> {
         .evaluate(ValueClient::from_server(Constant(21.0)))
         .await?;
     println!("evaluate(value 21) = {doubled} (the server called our value back)");
-    client.stop().await;
-    server.stop().await;
     Ok(())
 }
 
-async fn serve(endpoint: &str, name: &str) -> Result<(), Box<dyn std::error::Error>> {
+async fn serve(endpoint: &str, name: &str, security: ServerSecurity) -> Result<(), BoxError> {
     let server = cara::Server::builder(name)
+        .security(security)
+        .stop_grace(shutdown::STOP_GRACE)
         .bind(endpoint.replace(":*", ":0"))
         .start()?;
     cara::serve(server.registry(), CalculatorServer::new(Calc::default()))?;
@@ -177,22 +324,8 @@ async fn serve(endpoint: &str, name: &str) -> Result<(), Box<dyn std::error::Err
     );
     use std::io::Write;
     std::io::stdout().flush()?;
-    let stdin_closed = async {
-        use tokio::io::AsyncReadExt;
-        let mut stdin = tokio::io::stdin();
-        let mut buf = [0u8; 64];
-        while let Ok(n) = stdin.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-        }
-    };
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        _ = stdin_closed => {}
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
+    let signal = shutdown::signalled().await?;
+    tracing::info!(%signal, "stopping");
     server.stop().await;
     Ok(())
 }

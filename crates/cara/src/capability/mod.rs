@@ -34,7 +34,7 @@ use crate::dispatch::Dispatch;
 pub(crate) use context::{PeerCtx, decode_target, encode_target};
 pub(crate) use dialect::Naming;
 pub(crate) use import::Import;
-pub use session::exported_objects;
+pub use session::{exported_objects, sends_releases};
 pub use wire::{CALL, EXT_EXPORTED, EXT_YOURS, RELEASE};
 
 /// What a capability value refers to.

@@ -84,6 +84,14 @@ pub fn exported_objects(remote: &Remote) -> usize {
         .unwrap_or(0)
 }
 
+/// Whether dropping a capability imported from the peer `remote` addresses sends
+/// it a `cara.release` (false once it answered one with `ServiceNotFoundError`,
+/// as the original cara does). For diagnostics and tests.
+pub fn sends_releases(remote: &Remote) -> bool {
+    let peer = remote.peer_key().unwrap_or_default();
+    session_for(remote).releases(peer) == super::dialect::Releases::Served
+}
+
 /// Frees a peer's exports and kills its imports when it disconnects; forgets the
 /// session when the endpoint closes.
 fn watch(session: &Arc<Session>, mut events: tokio::sync::broadcast::Receiver<PeerEvent>) {

@@ -1,6 +1,7 @@
 //! `pseud-demo`: the interop and demo tool of the pseud transport.
 //!
-//! - `pseud-demo serve --endpoint E [--name server] [--security noop|trusted_peer|plain] [--call-client USER]`
+//! - `pseud-demo serve --endpoint E [--name server] [--security noop|trusted_peer|plain] [--call-client USER]`:
+//!   serves until SIGTERM or SIGINT (it never reads stdin)
 //! - `pseud-demo call --endpoint E [--name server] [--security noop|plain] [--user U] [--password P]
 //!   [--timeout S] [--stay S] NAME [ARGS_JSON] [KWARGS_JSON]`
 //! - `pseud-demo demo`: a server and a client in one process, calling each other.
@@ -11,6 +12,8 @@
 mod call;
 mod demo;
 mod serve;
+#[path = "../../shared/shutdown.rs"]
+mod shutdown;
 
 use std::process::ExitCode;
 

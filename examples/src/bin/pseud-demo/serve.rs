@@ -7,7 +7,6 @@ use std::time::Duration;
 use pseud::{Context, Fault, Function, PeerEvent, Server, ServerSecurity, Value};
 use serde_bytes::ByteBuf;
 use serde_json::json;
-use tokio::io::AsyncReadExt;
 use tokio::task::JoinHandle;
 
 use crate::{Security, emit};
@@ -45,6 +44,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     };
     let endpoint = args.endpoint.replace(":*", ":0");
     let server = Server::builder(&args.name)
+        .stop_grace(crate::shutdown::STOP_GRACE)
         .security(security)
         .bind(&endpoint)
         .start()?;
@@ -54,7 +54,8 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         tokio::spawn(call_client_on_connect(server.send_to(&user), events, user));
     }
     emit(&json!({"event": "ready", "endpoint": server.endpoints()[0]}));
-    wait_for_shutdown().await;
+    let signal = crate::shutdown::signalled().await?;
+    tracing::info!(%signal, "stopping");
     server.stop().await;
     Ok(())
 }
@@ -188,31 +189,5 @@ async fn call_client_on_connect(
             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         }
-    }
-}
-
-/// Until SIGTERM, SIGINT or end of standard input.
-async fn wait_for_shutdown() {
-    let stdin_closed = async {
-        let mut stdin = tokio::io::stdin();
-        let mut buf = [0u8; 256];
-        while let Ok(n) = stdin.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-        }
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = stdin_closed => {}
-        _ = term => {}
-        _ = tokio::signal::ctrl_c() => {}
     }
 }
