@@ -28,13 +28,18 @@ pub enum Stdin {
 }
 
 impl Process {
-    pub fn start(mut cmd: Command, stdin: Stdin) -> Process {
+    pub fn start(cmd: Command, stdin: Stdin) -> Process {
+        Process::start_with_stderr(cmd, stdin, Stdio::inherit())
+    }
+
+    /// [`Process::start`] with stderr going to `stderr` (a file to read later).
+    pub fn start_with_stderr(mut cmd: Command, stdin: Stdin, stderr: Stdio) -> Process {
         cmd.stdin(match stdin {
             Stdin::Null => Stdio::null(),
             Stdin::Open => Stdio::piped(),
         })
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(stderr);
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
