@@ -3,7 +3,8 @@
     python calculator_client.py tcp://127.0.0.1:PORT
 
 prints one JSON line: the results of client.Calculator.add(2, 5),
-client.Calculator.add(first=2, second=5) and client.add(2, 5) (the bare name).
+client.Calculator.add(first=2, second=5), client.add(2, 5) (the bare name) and
+client.Calculator.divide(7.0, 2.0) (several results: a dict keyed by result name).
 """
 import asyncio
 import json
@@ -28,7 +29,8 @@ async def main(endpoint):
                     raise
         by_name = await client.Calculator.add(first=2, second=5)
         bare = await client.add(2, 5)
-        print(json.dumps([first, by_name, bare]), flush=True)
+        divided = await client.Calculator.divide(7.0, 2.0)
+        print(json.dumps([first, by_name, bare, divided]), flush=True)
     finally:
         await client.stop()
 

@@ -18,7 +18,7 @@ fn calculator_prints_its_results() {
     for line in [
         "add(2, 5) = 7",
         "divide(7, 2) = 3 remainder 1",
-        "divide(1, 0) raised ZeroDivisionError: division by zero",
+        "divide(1, 0) raised ZeroDivisionError: float division by zero",
         "adder(5).add(1) = 6",
         "adder(5).add(10) = 16",
         "evaluate(value 21) = 42 (the server called our value back)",

@@ -257,14 +257,10 @@ impl Stub {
         }
         // The method did not run: the other form is safe to try.
         let second = first.other();
-        let args = match retry_args {
-            Some(args) => args,
-            // The form we knew stopped working (another server now?): the next
-            // call tries both again.
-            None => {
-                session.forget_naming(peer, self.info.id);
-                return result;
-            }
+        // A method missing under the form this peer is known to answer is missing.
+        // (A peer that changes implementation reconnects, which forgets the form.)
+        let Some(args) = retry_args else {
+            return result;
         };
         let retried = self
             .request(remote, &name_of(second))

@@ -6,8 +6,8 @@
 //!   names only. A client calls the qualified name first; if the server answers
 //!   `ServiceNotFoundError` (the method did not run), it calls the bare name, and
 //!   remembers per interface which form that peer answered, so later calls take
-//!   one round trip. (`ServiceNotFoundError` on the remembered form is returned,
-//!   and the next call tries both forms again: the peer may have changed.)
+//!   one round trip. (`ServiceNotFoundError` on the remembered form is the answer:
+//!   that method is missing. A peer that changes implementation reconnects.)
 //! - **`cara.release`.** The original cara does not serve it. The first
 //!   `ServiceNotFoundError` for a release marks the peer, and no further releases
 //!   are sent to it (its objects live as long as it keeps them).
@@ -75,13 +75,6 @@ impl Session {
                 interface = format_args!("{interface:#x}"),
                 "the peer serves bare method names (original cara)"
             );
-        }
-    }
-
-    /// Forgets the name form learned for `interface` (it stopped working).
-    pub(crate) fn forget_naming(&self, peer: &[u8], interface: u64) {
-        if let Some(d) = self.lock_dialects().get_mut(peer) {
-            d.naming.remove(&interface);
         }
     }
 

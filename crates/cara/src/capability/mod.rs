@@ -16,6 +16,12 @@
 //! and its lifetime), [`exports`] and [`import`] (the two directions),
 //! [`context`] (encoding relative to a peer), [`forward`] (serving `call`),
 //! [`dialect`] (what a peer's conventions turned out to be).
+//!
+//! [`session::Session`] is the hub: the other modules add its methods for their
+//! concern (`impl Session` blocks), and it holds their tables, so they and
+//! `session` name each other. That circle is the price of splitting one type by
+//! concern; nothing outside this module depends on the parts, and none of them
+//! depends on `crate::interface` (the stub layer above).
 
 mod context;
 mod dialect;
