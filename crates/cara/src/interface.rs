@@ -1,8 +1,11 @@
 //! Serving implementations of generated server traits, and calling objects
 //! through typed stubs.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Duration;
+
+use futures_util::FutureExt;
 
 use pseud::{Args, Context, Fault, Function, Registry, Remote, Value};
 
@@ -205,9 +208,16 @@ impl Stub {
                         reason: format!("the object ({}) has no such method", info.name),
                     });
                 };
-                let future = ctx.enter(|| object.dispatch(index, args));
-                let reply = future
+                // A panic looks as it would to a remote caller: a PanicError.
+                let name = info.served_name(index);
+                let panicked = |p| pseud::Error::Remote(Fault::from_panic(&name, p).into_remote());
+                let future = ctx
+                    .enter(|| catch_unwind(AssertUnwindSafe(|| object.dispatch(index, args))))
+                    .map_err(panicked)?;
+                let reply = AssertUnwindSafe(future)
+                    .catch_unwind()
                     .await
+                    .map_err(panicked)?
                     .map_err(|f| pseud::Error::Remote(f.into_remote()))?;
                 let value = ctx.enter(|| reply.encode());
                 ctx.enter(|| decode_result(m.name, value))

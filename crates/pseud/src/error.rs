@@ -9,6 +9,8 @@ pub const SERVICE_NOT_FOUND: &str = "ServiceNotFoundError";
 pub const TYPE_ERROR: &str = "TypeError";
 /// The error class for a message that breaks the pseud v1 frame or body rules.
 pub const PROTOCOL_ERROR: &str = "ProtocolError";
+/// Remote error class of a handler that panicked.
+pub const PANIC_ERROR: &str = "PanicError";
 
 /// Everything that can go wrong with a call or an endpoint.
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +156,19 @@ impl Fault {
     /// A `TypeError`: the arguments do not fit the function.
     pub fn type_error(message: impl Into<String>) -> Self {
         Fault::new(TYPE_ERROR, message)
+    }
+
+    /// The `PanicError` a caller sees when the handler of `name` panicked with
+    /// `payload` (what `catch_unwind` gives). Logged as an `error` event.
+    pub fn from_panic(name: &str, payload: Box<dyn std::any::Any + Send>) -> Self {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a non-string panic payload".into());
+        tracing::error!(name, panic = %what, "handler panicked");
+        Fault::new(PANIC_ERROR, format!("{name}() panicked: {what}"))
+            .with_traceback(format!("Rust panic in handler {name}: {what}\n"))
     }
 
     /// Sets the traceback text.

@@ -50,7 +50,9 @@ pub use client::{Client, ClientBuilder};
 pub use context::Context;
 pub use endpoint::{DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT};
 pub use engine::{DomainPredicate, PeerEvent};
-pub use error::{Error, Fault, PROTOCOL_ERROR, RemoteError, SERVICE_NOT_FOUND, TYPE_ERROR};
+pub use error::{
+    Error, Fault, PANIC_ERROR, PROTOCOL_ERROR, RemoteError, SERVICE_NOT_FOUND, TYPE_ERROR,
+};
 pub use function::{DEFAULT_DOMAIN, Function, IntoFunction};
 pub use handler::{Handler, IntoReply};
 pub use registry::Registry;

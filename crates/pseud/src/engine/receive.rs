@@ -279,12 +279,5 @@ impl Engine {
 }
 
 fn panic_fault(name: &str, panic: Box<dyn std::any::Any + Send>) -> Fault {
-    let what = panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a non-string panic payload".into());
-    tracing::error!(name, panic = %what, "handler panicked");
-    Fault::new("PanicError", format!("{name}() panicked: {what}"))
-        .with_traceback(format!("Rust panic in handler {name}: {what}\n"))
+    Fault::from_panic(name, panic)
 }
