@@ -1,6 +1,11 @@
 //! A pseud client: a ROUTER socket that connects to one server and addresses it by name.
 
 use std::ops::Deref;
+use std::time::Duration;
+
+/// How long a client's calls wait, by default, while nothing accepts its
+/// connection: long enough for a server started at the same moment to bind.
+pub const DEFAULT_CONNECT_GRACE: Duration = Duration::from_millis(250);
 
 use crate::endpoint::{Options, Running, option_setters};
 use crate::engine::{Role, Route};
@@ -16,6 +21,7 @@ use crate::socket;
 pub struct ClientBuilder {
     server_name: String,
     security: ClientSecurity,
+    connect_grace: Duration,
     opts: Options,
 }
 
@@ -23,6 +29,15 @@ impl ClientBuilder {
     /// The name (routing id) of the server to call; `"server"` unless set.
     pub fn server_name(mut self, name: impl Into<String>) -> Self {
         self.server_name = name.into();
+        self
+    }
+
+    /// How long calls wait while nothing accepts the connection (refused, or the
+    /// host name does not resolve) before they fail with
+    /// [`Error::ConnectionRefused`]; later calls fail at once until a connection
+    /// succeeds. [`DEFAULT_CONNECT_GRACE`] unless set.
+    pub fn connect_grace(mut self, grace: Duration) -> Self {
+        self.connect_grace = grace;
         self
     }
 
@@ -51,6 +66,7 @@ impl ClientBuilder {
         let registry = opts.registry.clone();
         let role = Role::Client {
             server: self.server_name.as_bytes().into(),
+            connect_grace: self.connect_grace,
         };
         let running = Running::start(label, raw, opts, role, None, |raw| {
             raw.connect(endpoint)
@@ -91,6 +107,7 @@ impl Client {
         ClientBuilder {
             server_name: "server".into(),
             security: ClientSecurity::Noop,
+            connect_grace: DEFAULT_CONNECT_GRACE,
             opts: Options::default(),
         }
     }

@@ -38,6 +38,26 @@ pub enum Error {
         /// The peer, as it was addressed.
         peer: String,
     },
+    /// Nothing accepted our connection at the endpoint (connection refused, or
+    /// the host name does not resolve) for the client's connect grace.
+    #[error(
+        "nothing accepts connections at {endpoint} (connection refused, or the host name does not resolve): is the server running there?"
+    )]
+    ConnectionRefused {
+        /// The endpoint the client connects to.
+        endpoint: String,
+    },
+    /// The client is connected, but the server there has another name (routing id)
+    /// than the one it addresses.
+    #[error(
+        "the server at {endpoint} is not named {name:?}: set the client's server_name to the server's name"
+    )]
+    NoSuchServer {
+        /// The name the client addresses.
+        name: String,
+        /// The endpoint it is connected to.
+        endpoint: String,
+    },
     /// The peer refused our credentials, or refused the call.
     #[error("unauthorized: {0}")]
     Unauthorized(String),

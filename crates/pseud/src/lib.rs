@@ -46,7 +46,7 @@ mod socket;
 pub mod value;
 mod zap;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_GRACE};
 pub use context::Context;
 pub use endpoint::{DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT};
 pub use engine::{DomainPredicate, PeerEvent};

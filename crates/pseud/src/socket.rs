@@ -186,6 +186,8 @@ pub(crate) enum Event {
     AuthFailed(u32),
     /// The handshake failed for another reason.
     HandshakeFailed,
+    /// A connect attempt failed (refused, unresolvable host); libzmq retries.
+    ConnectRetried,
     /// An event we do not act on.
     Other,
 }
@@ -210,7 +212,8 @@ impl Monitor {
             | zmq::SocketEvent::DISCONNECTED as i32
             | zmq::SocketEvent::HANDSHAKE_FAILED_AUTH as i32
             | zmq::SocketEvent::HANDSHAKE_FAILED_PROTOCOL as i32
-            | zmq::SocketEvent::HANDSHAKE_FAILED_NO_DETAIL as i32;
+            | zmq::SocketEvent::HANDSHAKE_FAILED_NO_DETAIL as i32
+            | zmq::SocketEvent::CONNECT_RETRIED as i32;
         socket
             .monitor(&endpoint, events)
             .map_err(Error::zmq("monitor"))?;
@@ -245,6 +248,7 @@ impl Monitor {
         let event = match i32::from(code) {
             c if c == zmq::SocketEvent::HANDSHAKE_SUCCEEDED as i32 => Event::Connected,
             c if c == zmq::SocketEvent::DISCONNECTED as i32 => Event::Disconnected,
+            c if c == zmq::SocketEvent::CONNECT_RETRIED as i32 => Event::ConnectRetried,
             c if c == zmq::SocketEvent::HANDSHAKE_FAILED_AUTH as i32 => Event::AuthFailed(value),
             c if c == zmq::SocketEvent::HANDSHAKE_FAILED_PROTOCOL as i32
                 || c == zmq::SocketEvent::HANDSHAKE_FAILED_NO_DETAIL as i32 =>

@@ -40,6 +40,8 @@ pub(crate) enum Role {
     Client {
         /// The server's routing id (its name).
         server: Arc<[u8]>,
+        /// How long calls wait while nothing accepts the connection.
+        connect_grace: Duration,
     },
 }
 
@@ -90,6 +92,8 @@ pub(crate) struct Engine {
     is_client: bool,
     /// A client's server: greeted with a HEARTBEAT once each handshake succeeds.
     greet: Option<Arc<[u8]>>,
+    /// A client's view of its connection, for failing fast (see `peers`).
+    link: Link,
     /// The server's ZAP domain: its logins are verified as long as the socket lives.
     zap: Option<crate::zap::ZapDomain>,
     /// The runtime that runs async handlers (the one that started the endpoint).
@@ -98,6 +102,24 @@ pub(crate) struct Engine {
     /// `handlers` runtime's context, so that what they spawn lands there too.
     own_thread: bool,
 }
+
+/// What a client knows of its connection to its server.
+#[derive(Default)]
+pub(crate) struct Link {
+    /// The endpoint of the last connection event.
+    endpoint: String,
+    /// When the current connection's handshake succeeded.
+    connected_at: Option<Instant>,
+    /// Since when connecting has been failing (no handshake since).
+    refused_since: Option<Instant>,
+    /// How long calls wait while connecting fails.
+    connect_grace: Duration,
+}
+
+/// How long after a handshake a server that does not answer to our server name is
+/// taken to have another name: libzmq makes a new peer routable a moment after it
+/// reports the handshake.
+const NAME_GRACE: Duration = Duration::from_millis(200);
 
 const RECV_BATCH: usize = 256;
 const MIN_RETRY: Duration = Duration::from_micros(500);
@@ -112,9 +134,12 @@ impl Engine {
         role: Role,
         zap: Option<crate::zap::ZapDomain>,
     ) -> Self {
-        let (is_client, greet) = match role {
-            Role::Server => (false, None),
-            Role::Client { server } => (true, Some(server)),
+        let (is_client, greet, connect_grace) = match role {
+            Role::Server => (false, None, Duration::ZERO),
+            Role::Client {
+                server,
+                connect_grace,
+            } => (true, Some(server), connect_grace),
         };
         Engine {
             shared,
@@ -141,6 +166,10 @@ impl Engine {
             sweeps: Vec::new(),
             is_client,
             greet,
+            link: Link {
+                connect_grace,
+                ..Link::default()
+            },
             zap,
             handlers: None,
             own_thread: false,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Engine, MIN_RETRY, Outgoing, PeerEvent, Pending, Route, WireId};
+use super::{Engine, MIN_RETRY, NAME_GRACE, Outgoing, PeerEvent, Pending, Route, WireId};
 use crate::error::Error;
 use crate::protocol::{MessageId, MessageType, hex};
 use crate::socket::{Event, Sent};
@@ -28,6 +28,9 @@ impl Engine {
             Event::Connected => {
                 tracing::debug!(%endpoint, "handshake succeeded");
                 if self.is_client {
+                    self.link.endpoint = endpoint.to_string();
+                    self.link.connected_at = Some(Instant::now());
+                    self.link.refused_since = None;
                     self.handshake_failure = None;
                     self.retry_delay = MIN_RETRY;
                     self.greet_server();
@@ -41,6 +44,7 @@ impl Engine {
                 // Their answers go out before the sweep, as if sent when they were made.
                 self.flush_out();
                 if self.is_client {
+                    self.link.connected_at = None;
                     self.fail_sent(|peer| Error::Disconnected { peer });
                     // A client has one peer, its server: an empty routing id names it.
                     let _ = self.shared.events.send(PeerEvent::Disconnected {
@@ -74,6 +78,11 @@ impl Engine {
                     )));
                 }
             }
+            Event::ConnectRetried => {
+                if self.is_client && self.link.connected_at.is_none() {
+                    self.connect_failed(endpoint);
+                }
+            }
             Event::Other => {}
         }
     }
@@ -97,8 +106,33 @@ impl Engine {
         });
     }
 
+    /// Connecting failed again: past the connect grace, the calls waiting for the
+    /// connection fail, and later ones at once, until a handshake succeeds.
+    fn connect_failed(&mut self, endpoint: &str) {
+        let now = Instant::now();
+        let since = *self.link.refused_since.get_or_insert(now);
+        if self.handshake_failure.is_none() && now.duration_since(since) >= self.link.connect_grace
+        {
+            tracing::warn!(%endpoint, "nothing accepts our connection; calls fail until it does");
+            self.handshake_failed(Error::ConnectionRefused {
+                endpoint: endpoint.to_string(),
+            });
+        }
+    }
+
+    /// A call our server's routing id does not reach although the connection is
+    /// up: past [`NAME_GRACE`] after the handshake, the server has another name.
+    pub(super) fn no_such_server(&self) -> Option<Error> {
+        let at = self.link.connected_at?;
+        let name = self.greet.as_ref()?;
+        (at.elapsed() >= NAME_GRACE).then(|| Error::NoSuchServer {
+            name: String::from_utf8_lossy(name).into_owned(),
+            endpoint: self.link.endpoint.clone(),
+        })
+    }
+
     /// Fails the calls waiting for the connection, and later ones until a handshake succeeds.
-    fn handshake_failed(&mut self, err: Error) {
+    pub(super) fn handshake_failed(&mut self, err: Error) {
         for out in std::mem::take(&mut self.parked) {
             if let Some(id) = out.call {
                 self.shared.fail(&id, clone_failure(&err));
@@ -182,10 +216,18 @@ impl Engine {
     }
 }
 
-/// A copy of a handshake failure (only those two kinds are ever stored).
+/// A copy of a stored connection failure, for each call it fails.
 pub(super) fn clone_failure(err: &Error) -> Error {
     match err {
         Error::Unauthorized(m) => Error::Unauthorized(m.clone()),
+        Error::Handshake(m) => Error::Handshake(m.clone()),
+        Error::ConnectionRefused { endpoint } => Error::ConnectionRefused {
+            endpoint: endpoint.clone(),
+        },
+        Error::NoSuchServer { name, endpoint } => Error::NoSuchServer {
+            name: name.clone(),
+            endpoint: endpoint.clone(),
+        },
         other => Error::Handshake(other.to_string()),
     }
 }

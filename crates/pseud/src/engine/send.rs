@@ -109,6 +109,12 @@ impl Engine {
             && (out.call.is_some() || out.kind == MessageType::Heartbeat)
             && self.stopping.is_none()
         {
+            if self.handshake_failure.is_none()
+                && let Some(err) = self.no_such_server()
+            {
+                tracing::warn!(%err, "our server's name does not reach it");
+                self.handshake_failed(err);
+            }
             if out.call.is_none() && self.handshake_failure.is_some() {
                 return;
             }

@@ -131,6 +131,8 @@ pub fn error_parts(e: &Error) -> (String, String) {
         Error::Timeout { .. } => "TimeoutError",
         Error::Unauthorized(_) => "UnauthorizedError",
         Error::Unreachable { .. } => "UnreachableError",
+        Error::ConnectionRefused { .. } => "ConnectionRefusedError",
+        Error::NoSuchServer { .. } => "NoSuchServerError",
         Error::Handshake(_) => "HandshakeError",
         Error::Disconnected { .. } => "DisconnectedError",
         Error::Encode { .. } | Error::Setup(_) => "UsageError",
