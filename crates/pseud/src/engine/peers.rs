@@ -46,6 +46,19 @@ impl Engine {
                 if self.is_client {
                     self.link.connected_at = None;
                     self.fail_sent(|peer| Error::Disconnected { peer });
+                    // Calls parked now were made for the connection that just went
+                    // (its pipe was gone before this event): they fail the same way.
+                    // Calls made from now on wait for a reconnect.
+                    for out in std::mem::take(&mut self.parked) {
+                        if let Some(id) = out.call {
+                            self.shared.fail(
+                                &id,
+                                Error::Disconnected {
+                                    peer: out.route.describe(),
+                                },
+                            );
+                        }
+                    }
                     // A client has one peer, its server: an empty routing id names it.
                     let _ = self.shared.events.send(PeerEvent::Disconnected {
                         user_id: Vec::new(),
