@@ -7,6 +7,7 @@ use std::time::Duration;
 /// connection: long enough for a server started at the same moment to bind.
 pub const DEFAULT_CONNECT_GRACE: Duration = Duration::from_millis(250);
 
+use crate::address::{self, Use};
 use crate::endpoint::{Options, Running, option_setters};
 use crate::engine::{Role, Route};
 use crate::error::Error;
@@ -52,6 +53,7 @@ impl ClientBuilder {
     /// Connects to `endpoint` and starts the client. Calls made before the
     /// connection is up wait for it (within their timeout). Call inside a tokio runtime.
     pub fn connect(self, endpoint: &str) -> Result<Client, Error> {
+        let endpoint = &address::check(endpoint, Use::Connect)?;
         let raw = socket::router(&self.opts.socket_options())?;
         // No ZMQ_PROBE_ROUTER: the engine greets the server with a HEARTBEAT instead
         // (the probe's two-frame message breaks the original cara's pseud).

@@ -38,6 +38,16 @@ pub enum Error {
         /// The peer, as it was addressed.
         peer: String,
     },
+    /// An endpoint string is not one libzmq can use.
+    #[error(
+        "{endpoint:?} is not an endpoint: {reason} (expected tcp://host:port, ipc://path or inproc://name)"
+    )]
+    BadEndpoint {
+        /// The endpoint as given.
+        endpoint: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Nothing accepted our connection at the endpoint (connection refused, or
     /// the host name does not resolve) for the client's connect grace.
     #[error(

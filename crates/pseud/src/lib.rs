@@ -27,6 +27,7 @@
 //! See `docs/transport.md` in the repository for the guide.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod address;
 mod client;
 mod context;
 mod endpoint;

@@ -1,5 +1,6 @@
 //! A pseud server: a ROUTER socket named by its routing id, serving registered functions.
 
+use crate::address::{self, Use};
 use crate::endpoint::{Options, Running, option_setters};
 use crate::engine::{PeerEvent, Role, Route};
 use crate::error::Error;
@@ -44,7 +45,8 @@ impl ServerBuilder {
         let zap = self.security.apply(&raw)?;
         let mut endpoints = Vec::new();
         for endpoint in &self.endpoints {
-            raw.bind(endpoint)
+            let checked = address::check(endpoint, Use::Bind)?;
+            raw.bind(&checked)
                 .map_err(Error::zmq(format!("bind {endpoint}")))?;
             let actual = raw
                 .get_last_endpoint()

@@ -142,3 +142,42 @@ async fn a_server_that_comes_back_is_reached_again() {
     client.stop().await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_names_work_for_bind_and_connect() {
+    let server = Server::builder("server")
+        .bind("tcp://localhost:0")
+        .start()
+        .unwrap();
+    server.register("add", |a: i64, b: i64| a + b).unwrap();
+    let port = server.endpoints()[0]
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let client = Client::builder()
+        .connect(&format!("tcp://localhost:{port}"))
+        .unwrap();
+    assert_eq!(client.call::<i64>("add", (2, 5)).await.unwrap(), 7);
+    client.stop().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoint_mistakes_are_clear_errors() {
+    let err = Client::builder().connect("localhost:5555").unwrap_err();
+    assert!(matches!(err, Error::BadEndpoint { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("expected tcp://host:port"),
+        "{err}"
+    );
+    let err = Server::builder("server")
+        .bind("tcp://no-such-host.invalid:5601")
+        .start()
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("neither an address, a network interface nor a host name"),
+        "{err}"
+    );
+}
