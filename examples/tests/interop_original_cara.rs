@@ -209,7 +209,7 @@ async fn releases_stop_after_the_first_refusal() {
     server.wait_for("ready line", |l| l.starts_with("ready ").then_some(()));
 
     let client = cara::Client::builder()
-        .security(cara::pseud::ClientSecurity::plain("test", "_"))
+        .security(cara::ClientSecurity::plain("test", "_"))
         .connect(&endpoint)
         .unwrap();
     let remote = client.server().clone();

@@ -22,6 +22,11 @@ pub use dispatch::{ANY, BoxFuture, Dispatch, InterfaceInfo, MethodInfo, Reply, c
 pub use error::DecodeError;
 pub use interface::{Stub, serve};
 pub use pseud::{self, Client, Context, Error, Fault, Remote, Server, Value};
+// What the docs use next to the generated code, reachable from `cara` alone.
+pub use pseud::{
+    ClientBuilder, ClientSecurity, DEFAULT_CONNECT_GRACE, DEFAULT_TIMEOUT, Function, PANIC_ERROR,
+    PeerEvent, Registry, RemoteError, SERVICE_NOT_FOUND, ServerBuilder, ServerSecurity, TYPE_ERROR,
+};
 
 #[doc(hidden)]
 pub use cara_macros::__schema_source;

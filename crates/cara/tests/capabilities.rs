@@ -365,13 +365,13 @@ async fn a_peer_cannot_call_objects_exported_to_another_peer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callbacks_work_under_plain_security_too() {
     let server = cara::Server::builder("server")
-        .security(cara::pseud::ServerSecurity::TrustedPeer)
+        .security(cara::ServerSecurity::TrustedPeer)
         .bind("tcp://127.0.0.1:0")
         .start()
         .unwrap();
     cara::serve(server.registry(), CalcServer::new(CalcImpl::default())).unwrap();
     let client = cara::Client::builder()
-        .security(cara::pseud::ClientSecurity::plain("alice", "pw"))
+        .security(cara::ClientSecurity::plain("alice", "pw"))
         .connect(&server.endpoints()[0])
         .unwrap();
     let calc = CalcClient::new(client.server().clone());

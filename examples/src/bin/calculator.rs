@@ -14,7 +14,7 @@
 use std::sync::Mutex;
 
 use cara::Fault;
-use cara::pseud::{ClientSecurity, ServerSecurity};
+use cara::{ClientSecurity, ServerSecurity};
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[path = "../shared/shutdown.rs"]
