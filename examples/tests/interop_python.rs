@@ -483,3 +483,41 @@ async fn rust_client_calls_an_object_a_python_server_handed_out() {
     assert!(released["id"].as_u64().is_some(), "{released}");
     client.stop().await;
 }
+
+#[test]
+fn the_python_guides_plain_client_calls_calculator_serve_trusted_peer() {
+    // docs/python.md: build-support/python/calculator_client.py, verbatim.
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_calculator"));
+    serve.args([
+        "serve",
+        "--endpoint",
+        "tcp://127.0.0.1:0",
+        "--security",
+        "trusted_peer",
+    ]);
+    let server = Served::start(serve);
+    let mut call = Command::new(python());
+    call.arg(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../build-support/python/calculator_client.py"),
+    );
+    call.arg(&server.endpoint);
+    let out = call.output().expect("the guide's client runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "7",
+            "7",
+            "{'quotient': 3.0, 'remainder': 1.0}",
+            "{0: 3, 1: 1, 2: (7, 7, 3)}",
+            "ZeroDivisionError: float division by zero",
+            "2",
+        ]
+    );
+}
