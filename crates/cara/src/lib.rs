@@ -28,16 +28,16 @@ pub use pseud::{
     PeerEvent, Registry, RemoteError, SERVICE_NOT_FOUND, ServerBuilder, ServerSecurity, TYPE_ERROR,
 };
 
-#[doc(hidden)]
-pub use cara_macros::__schema_source;
 pub use cara_macros::schema;
+#[doc(hidden)]
+pub use cara_macros::{__include_schemas, __schema_source};
 
 /// Includes the code a `cara_build::Config` wrote in the build script: put
 /// `cara::include_schemas!();` inside a module of the crate whose `build.rs` ran it.
 #[macro_export]
 macro_rules! include_schemas {
     () => {
-        include!(concat!(env!("OUT_DIR"), "/cara_schemas.rs"));
+        $crate::__include_schemas!();
     };
 }
 

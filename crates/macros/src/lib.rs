@@ -73,6 +73,43 @@ pub fn __schema_source(input: TokenStream) -> TokenStream {
     }
 }
 
+/// What `cara::include_schemas!()` expands to: `include!` of the file the build
+/// script wrote, or a compile error that says what is missing (rather than
+/// rustc's "environment variable `OUT_DIR` not defined").
+#[doc(hidden)]
+#[proc_macro]
+pub fn __include_schemas(input: TokenStream) -> TokenStream {
+    let fail = |message: String| {
+        syn::Error::new(proc_macro2::Span::call_site(), message)
+            .to_compile_error()
+            .into()
+    };
+    if !input.is_empty() {
+        return fail(
+            "cara::include_schemas!() takes no arguments: the files are chosen in build.rs".into(),
+        );
+    }
+    let Some(out_dir) = std::env::var_os("OUT_DIR") else {
+        return fail(
+            "cara::include_schemas!() includes what a build script generated, and this crate has none: \
+             add `cara-build` to [build-dependencies] and a build.rs with \
+             `cara_build::Config::new().file(\"schemas/x.capnp\").compile()`, \
+             or generate in place with `cara::schema!(\"schemas/x.capnp\")`"
+                .into(),
+        );
+    };
+    let path = PathBuf::from(out_dir).join("cara_schemas.rs");
+    if !path.is_file() {
+        return fail(format!(
+            "cara::include_schemas!(): the build script wrote no {}: does build.rs call \
+             `cara_build::Config::new().file(..).compile()`?",
+            path.display()
+        ));
+    }
+    let path = path.display().to_string();
+    quote!(::core::include!(#path);).into()
+}
+
 fn expand(input: TokenStream) -> syn::Result<(proc_macro2::TokenStream, String)> {
     let input: Input = syn::parse(input)?;
     let base = std::env::var_os("CARGO_MANIFEST_DIR")
