@@ -195,6 +195,8 @@ impl Generator<'_> {
         let phantom = needs_phantom.then(|| {
             quote! {
                 #[doc(hidden)]
+                // Many generic parameters make a long marker type; it is never spelled out.
+                #[allow(clippy::type_complexity)]
                 pub __params: ::core::marker::PhantomData<fn() -> (#(#params,)*)>,
             }
         });
@@ -223,6 +225,9 @@ impl Generator<'_> {
         let which = self.which_field(s);
         let union = (s.discriminant_count > 0)
             .then(|| self.union_enum_path(site, node.id))
+            .flatten();
+        let union_expr = (s.discriminant_count > 0)
+            .then(|| self.union_enum_expr_path(site, node.id))
             .flatten();
         let union_decl = union.as_ref().map(|u| {
             quote! {
@@ -282,7 +287,7 @@ impl Generator<'_> {
                 quote!((#key, ::cara::Encode::encode(&self.#fname)),)
             })
             .collect();
-        let encode_body = match union.as_ref() {
+        let encode_body = match union_expr.as_ref() {
             Some(u) => {
                 let arms = self.union_encode_arms(u, s);
                 quote! {
@@ -303,7 +308,7 @@ impl Generator<'_> {
                 quote!(#position => out.#fname = #decoded,)
             } else {
                 let variant = ident(&camel(&f.name));
-                let u = union.clone().unwrap_or_default();
+                let u = union_expr.clone().unwrap_or_default();
                 if is_void(f) {
                     quote!(#position => {
                         let _ = value;
@@ -443,6 +448,7 @@ impl Generator<'_> {
         let phantom = self.union_has_unused_params(node.id).then(|| {
             quote! {
                 #[doc(hidden)]
+                #[allow(clippy::type_complexity)]
                 __Params(::core::marker::PhantomData<fn() -> (#(#params,)*)>),
             }
         });

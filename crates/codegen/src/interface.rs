@@ -411,6 +411,8 @@ impl Generator<'_> {
             }
 
             #[doc = #server_doc]
+            // The generic marker type grows with the parameters; it is never spelled out.
+            #[allow(clippy::type_complexity)]
             pub struct #server<CaraImpl, #(#params),*>(::cara::__private::Arc<CaraImpl>, #phantom_ty);
 
             impl #impl_params_i #server #server_args {
@@ -445,6 +447,7 @@ impl Generator<'_> {
 
             #[doc = #client_doc]
             #[derive(Debug, Clone, PartialEq)]
+            #[allow(clippy::type_complexity)]
             pub struct #client #decl {
                 stub: ::cara::Stub,
                 params: #phantom_ty,

@@ -57,7 +57,7 @@ impl Site<'_> {
         };
         let rust = self.rust_type(ty);
         let bare = self.path(id);
-        let union_path = self.generator.union_enum_path(self, id);
+        let union_path = self.generator.union_enum_expr_path(self, id);
         let which = self.generator.which_field(s);
         let mut inits = Vec::new();
         let mut plain_set = 0usize;

@@ -630,6 +630,7 @@ impl Ctx {
                 DeclKind::Using(target) => {
                     let scope = self.local_brand(n);
                     let r = self.compile_decl_expr(n, &scope, target, &Implicit::none());
+                    self.check_alias_case(&d.name, r.as_ref());
                     // Bound types are compiled (and checked) where the alias is declared.
                     if let Some(BDecl::Decl { brand, .. }) = &r {
                         let brand = brand.clone();
@@ -646,6 +647,27 @@ impl Ctx {
             return result.map(|b| Resolved::Alias(b, pid));
         }
         None
+    }
+
+    /// As the official compiler: an alias of a constant or an annotation is named like
+    /// one (lower case); an alias of anything else, or of nothing found, like a type.
+    fn check_alias_case(&mut self, name: &crate::ast::Name, target: Option<&BDecl>) {
+        let non_type = matches!(
+            target.and_then(|t| self.decl_kind_name(t)),
+            Some(Kind::Const | Kind::Annotation)
+        );
+        let Some(first) = name.text.chars().next() else {
+            return;
+        };
+        if non_type && !first.is_ascii_lowercase() {
+            self.diags.error(
+                name.span,
+                "Non-type names must begin with a lower-case letter.",
+            );
+        } else if !non_type && !first.is_ascii_uppercase() {
+            self.diags
+                .error(name.span, "Type names must begin with a capital letter.");
+        }
     }
 
     fn resolve(&mut self, n: usize, name: &str) -> Option<Resolved> {
@@ -901,6 +923,12 @@ impl Ctx {
                             id,
                             brand: BScope::lexical(&[(id, 0)]),
                         })
+                    }
+                    // `-> stream` imports the standard file implicitly (its span is the
+                    // keyword, not a string literal).
+                    None if self.span_text(name.span) == "stream" => {
+                        self.diags.error(name.span, "A method declaration uses streaming, but '/capnp/stream.capnp' is not found in the import path. This is a standard file that should always be installed with the Cap'n Proto compiler.");
+                        None
                     }
                     None => {
                         self.diags

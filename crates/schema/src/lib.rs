@@ -27,6 +27,7 @@ pub mod layout;
 pub mod lexer;
 pub mod model;
 pub mod parser;
+mod source_order;
 pub mod stdlib;
 pub mod values;
 
@@ -231,11 +232,11 @@ impl SchemaSet {
     }
 }
 
-const NODE: u32 = 1;
-const CHILDREN: u32 = 2;
-const PARENTS: u32 = 4;
-const DEPENDENCIES: u32 = 8;
-const DEPENDENCY_PARENTS: u32 = PARENTS * DEPENDENCIES;
+pub(crate) const NODE: u32 = 1;
+pub(crate) const CHILDREN: u32 = 2;
+pub(crate) const PARENTS: u32 = 4;
+pub(crate) const DEPENDENCIES: u32 = 8;
+pub(crate) const DEPENDENCY_PARENTS: u32 = PARENTS * DEPENDENCIES;
 
 /// The official compiler's eager traversal (`Compiler::Node::traverse`), done with an
 /// explicit work list so that long dependency chains cannot overflow the stack.  The set of

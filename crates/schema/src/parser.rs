@@ -220,57 +220,82 @@ impl P<'_> {
         }
     }
 
+    /// `$name` / `$name(value)` applications.  Like the official parser, the name is any
+    /// name expression with member and generic-application suffixes
+    /// (`$Gen(Text).ann("x")`); a trailing `(...)` is the value, not an application.
     fn annotations(&mut self) -> R<Vec<AnnotationApp>> {
         let mut out = Vec::new();
         while self.is_op("$") {
             self.pos += 1;
-            let name = self.name_expr()?;
-            let value = if matches!(self.peek(), Some(TokenKind::LParen)) {
-                let start = self.here();
-                let params = self.paren_params()?;
-                let span = start.join(Span::new(self.file, start.start, self.prev_end()));
-                Some(if params.len() == 1 && params[0].name.is_none() {
-                    params.into_iter().next().map(|p| p.value).unwrap_or(Expr {
-                        kind: ExprKind::Unknown,
-                        span,
-                    })
-                } else {
-                    Expr {
-                        kind: ExprKind::Tuple(params),
-                        span,
+            let base = self.name_base()?;
+            let e = self.postfix_from(base)?;
+            out.push(match e.kind {
+                ExprKind::Application(name, params) => {
+                    let span = Span::new(self.file, name.span.end, e.span.end);
+                    let value = if params.len() == 1 && params[0].name.is_none() {
+                        params.into_iter().next().map(|p| p.value).unwrap_or(Expr {
+                            kind: ExprKind::Unknown,
+                            span,
+                        })
+                    } else {
+                        Expr {
+                            kind: ExprKind::Tuple(params),
+                            span,
+                        }
+                    };
+                    AnnotationApp {
+                        name: *name,
+                        value: Some(value),
                     }
-                })
-            } else {
-                None
-            };
-            out.push(AnnotationApp { name, value });
+                }
+                _ => AnnotationApp {
+                    name: e,
+                    value: None,
+                },
+            });
         }
         Ok(out)
     }
 
-    /// A name expression without applications: `a.b.c`, `.a.b`, `import "x".a`.
-    fn name_expr(&mut self) -> R<Expr> {
+    /// Whether the next tokens are `import "..."` / `embed "..."` (`kw` is either keyword).
+    /// Otherwise the word is an ordinary identifier: `$import(...)` applies an annotation
+    /// named `import`, as in go-capnp's `go.capnp`.
+    fn at_keyword_string(&self, kw: &str) -> bool {
+        self.is_kw(kw)
+            && matches!(
+                self.toks.get(self.pos + 1).map(|t| &t.kind),
+                Some(TokenKind::Str(_))
+            )
+    }
+
+    /// The start of a name expression: `a`, `.a` or `import "x"`.
+    fn name_base(&mut self) -> R<Expr> {
         let start = self.here();
-        let mut e = if self.eat_op(".") {
+        if self.eat_op(".") {
             let n = self.ident()?;
-            Expr {
+            Ok(Expr {
                 span: start.join(n.span),
                 kind: ExprKind::AbsoluteName(n),
-            }
-        } else if self.is_kw("import") {
+            })
+        } else if self.at_keyword_string("import") {
             self.pos += 1;
             let s = self.string_name()?;
-            Expr {
+            Ok(Expr {
                 span: start.join(s.span),
                 kind: ExprKind::Import(s),
-            }
+            })
         } else {
             let n = self.ident()?;
-            Expr {
+            Ok(Expr {
                 span: n.span,
                 kind: ExprKind::RelativeName(n),
-            }
-        };
+            })
+        }
+    }
+
+    /// A name expression without applications: `a.b.c`, `.a.b`, `import "x".a`.
+    fn name_expr(&mut self) -> R<Expr> {
+        let mut e = self.name_base()?;
         while self.is_op(".") {
             self.pos += 1;
             let n = self.ident()?;
@@ -417,7 +442,9 @@ impl P<'_> {
                     span: tok.span,
                 }
             }
-            TokenKind::Ident(ref i) if i == "import" || i == "embed" => {
+            TokenKind::Ident(ref i)
+                if self.at_keyword_string("import") || self.at_keyword_string("embed") =>
+            {
                 let is_import = i == "import";
                 self.pos += 1;
                 let s = self.string_name()?;
@@ -634,7 +661,9 @@ impl P<'_> {
                     } else {
                         target = self.expr()?;
                         d.name = match &target.kind {
-                            ExprKind::Member(_, n) | ExprKind::RelativeName(n) => n.clone(),
+                            // A bare name would alias itself: it must come from
+                            // another scope.
+                            ExprKind::Member(_, n) => n.clone(),
                             _ => {
                                 self.diags.error(
                                     target.span,
@@ -773,11 +802,25 @@ impl P<'_> {
         d.name = self.ident()?;
         d.id = self.ordinal_opt()?;
         let bang = self.eat_op("!");
-        if bang && (!self.is_op(":") || matches!(d.id, DeclId::None)) {
+        // Before v0.3 a named union was `name @N union {`: the official parser still reads
+        // it as a union and reports the missing colon, so the members' ordinals count.
+        let old_union = !self.is_op(":")
+            && self.is_kw("union")
+            && (self.toks.len() == self.pos + 1 || self.is_op_at(1, "$"));
+        if bang && ((!self.is_op(":") && !old_union) || matches!(d.id, DeclId::None)) {
             return self.fail("'!' is only allowed after a union's ordinal.");
         }
-        if self.is_op(":") {
-            self.pos += 1;
+        if old_union {
+            let at = match d.id {
+                DeclId::Ordinal(_, sp) => sp,
+                _ => self.here(),
+            };
+            self.diags.error(at, "As of Cap'n Proto v0.3, the 'union' keyword should be prefixed with a colon for named unions, e.g. `foo :union {`.");
+        }
+        if self.is_op(":") || old_union {
+            if !old_union {
+                self.pos += 1;
+            }
             if self.is_kw("union") && (self.toks.len() == self.pos + 1 || self.is_op_at(1, "$")) {
                 self.pos += 1;
                 if let (DeclId::Ordinal(_, sp), false) = (d.id, bang) {
@@ -847,30 +890,21 @@ impl P<'_> {
                 }
             }
             let params = self.param_list()?;
+            let params = match stream_result(params) {
+                Ok(p) => {
+                    let span = match &p {
+                        ParamList::Type(e) => e.span,
+                        ParamList::Named(_, span) => *span,
+                    };
+                    self.diags
+                        .error(span, "'stream' can only appear after '->', not before.");
+                    p
+                }
+                Err(p) => p,
+            };
             let results = if self.eat_op("->") {
                 let r = self.param_list()?;
-                Some(match r {
-                    ParamList::Type(Expr {
-                        kind: ExprKind::RelativeName(ref n),
-                        span,
-                    }) if n.text == "stream" => ParamList::Type(Expr {
-                        kind: ExprKind::Member(
-                            Box::new(Expr {
-                                kind: ExprKind::Import(Name {
-                                    text: "/capnp/stream.capnp".into(),
-                                    span,
-                                }),
-                                span,
-                            }),
-                            Name {
-                                text: "StreamResult".into(),
-                                span,
-                            },
-                        ),
-                        span,
-                    }),
-                    r => r,
-                })
+                Some(stream_result(r).unwrap_or_else(|r| r))
             } else {
                 None
             };
@@ -927,6 +961,33 @@ impl P<'_> {
 
     fn is_op_at(&self, off: usize, op: &str) -> bool {
         matches!(self.toks.get(self.pos + off).map(|t| &t.kind), Some(TokenKind::Op(o)) if o == op)
+    }
+}
+
+/// `stream` as a parameter list means the standard `StreamResult` (`Ok`); any other list
+/// comes back unchanged (`Err`).
+fn stream_result(list: ParamList) -> Result<ParamList, ParamList> {
+    match list {
+        ParamList::Type(Expr {
+            kind: ExprKind::RelativeName(ref n),
+            span,
+        }) if n.text == "stream" => Ok(ParamList::Type(Expr {
+            kind: ExprKind::Member(
+                Box::new(Expr {
+                    kind: ExprKind::Import(Name {
+                        text: "/capnp/stream.capnp".into(),
+                        span,
+                    }),
+                    span,
+                }),
+                Name {
+                    text: "StreamResult".into(),
+                    span,
+                },
+            ),
+            span,
+        })),
+        other => Err(other),
     }
 }
 

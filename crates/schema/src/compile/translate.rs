@@ -443,6 +443,21 @@ impl St {
         let (aux, idx) = self.field_loc(m);
         let (ty, default, explicit, literal) = match ty {
             Some(t) => match self.members[m].default.clone() {
+                // A parameter may default to `null` (before any name lookup, as the
+                // official compiler does); only a pointer can be null.
+                Some(Expr {
+                    kind: ExprKind::RelativeName(name),
+                    span,
+                }) if self.members[m].is_param && name.text == "null" => {
+                    if !t.is_pointer() {
+                        ctx.diags.error(
+                            span,
+                            "Only pointer parameters can declare their default as 'null'.",
+                        );
+                    }
+                    let d = default_value(&t);
+                    (t, d, true, Some(Val::Null))
+                }
                 Some(e) => {
                     let (v, lit) = if t.is_pointer() {
                         jobs.push(Job {
@@ -1014,10 +1029,9 @@ impl Ctx {
             }
             let first = name.chars().next();
             match d.kind {
-                DeclKind::Using(_)
-                | DeclKind::Enum
-                | DeclKind::Struct
-                | DeclKind::Interface { .. } => {
+                // An alias is checked when it is compiled: its case follows what it names.
+                DeclKind::Using(_) => {}
+                DeclKind::Enum | DeclKind::Struct | DeclKind::Interface { .. } => {
                     if first.is_some_and(|c| !c.is_ascii_uppercase()) {
                         self.diags
                             .error(d.name.span, "Type names must begin with a capital letter.");
@@ -1114,6 +1128,9 @@ impl Ctx {
                         if let Some(c) = self.bootstrap(an)
                             && let NodeKind::Annotation { ty, targets } = &c.node.kind
                         {
+                            // An annotation declared in a generic scope takes its type from
+                            // the brand it is applied through (`$Gen(Text).ann("x")`).
+                            let ty = &apply_brand(ty, &result.brand);
                             if !flag.allowed(targets) {
                                 self.diags.error(
                                     a.name.span,
@@ -1326,7 +1343,10 @@ impl Ctx {
                             None,
                         )),
                         _ => {
-                            self.mismatch(e, ty);
+                            self.diags.error(
+                                e.span,
+                                "Embeds can only be used when Text, Data, or a struct is expected.",
+                            );
                             None
                         }
                     },
