@@ -405,7 +405,13 @@ impl Generator<'_> {
         quote! {
             #trait_doc
             // Method names come from the schema (`new`, `toText`, …).
-            #[allow(clippy::wrong_self_convention, clippy::new_ret_no_self)]
+            // Method and parameter names and counts come from the schema.
+            #[allow(
+                clippy::wrong_self_convention,
+                clippy::new_ret_no_self,
+                clippy::too_many_arguments,
+                clippy::disallowed_names
+            )]
             pub trait #name #trait_generics: #bounds {
                 #(#trait_methods)*
             }
@@ -474,7 +480,13 @@ impl Generator<'_> {
 
             #(#upcasts)*
 
-            #[allow(clippy::wrong_self_convention, clippy::new_ret_no_self)]
+            // Method and parameter names and counts come from the schema.
+            #[allow(
+                clippy::wrong_self_convention,
+                clippy::new_ret_no_self,
+                clippy::too_many_arguments,
+                clippy::disallowed_names
+            )]
             impl #impl_generics #client #ty_args {
                 /// A client calling the interface on `remote` (a `cara::Client`'s server,
                 /// or a peer from `Server::send_to`).

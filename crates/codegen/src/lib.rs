@@ -71,6 +71,12 @@ impl<'a> Generator<'a> {
         }
     }
 
+    /// Whether struct `id` holds itself by value through some path (its fields of that
+    /// cycle are boxed).
+    pub(crate) fn in_cycle(&self, id: u64) -> bool {
+        self.components.contains_key(&id)
+    }
+
     pub(crate) fn node(&self, id: u64) -> Option<&'a Node> {
         self.nodes.get(&id).copied()
     }

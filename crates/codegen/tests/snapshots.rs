@@ -103,6 +103,7 @@ frontend! {
     frontend_annotations => "annotations.capnp",
     frontend_annotations_generic => "annotations_generic.capnp",
     frontend_constants => "constants.capnp",
+    frontend_codegen_names => "codegen_names.capnp",
     frontend_cycle_a => "cycle_a.capnp",
     frontend_cycle_b => "cycle_b.capnp",
     frontend_defaults => "defaults.capnp",
