@@ -75,6 +75,20 @@ impl Site<'_> {
                     let v = self.literal(field_ty, val);
                     quote!(::core::option::Option::Some(::std::boxed::Box::new(#v)))
                 }
+                // A typed constant stored in an untyped pointer field: the field holds its
+                // encoded value.
+                FieldKind::Slot {
+                    ty: Type::AnyPointer(kind),
+                    ..
+                } if !matches!(
+                    kind,
+                    cara_schema::AnyPointer::Parameter { .. }
+                        | cara_schema::AnyPointer::ImplicitMethodParameter { .. }
+                ) && !matches!(field_ty, Type::AnyPointer(_)) =>
+                {
+                    let v = self.literal(field_ty, val);
+                    quote!(::cara::Dynamic(::cara::Encode::encode(&#v)))
+                }
                 FieldKind::Slot { .. } => self.literal(field_ty, val),
                 FieldKind::Group { type_id } => {
                     let group_ty = Type::Struct {

@@ -108,6 +108,7 @@ frontend! {
     frontend_cycle_b => "cycle_b.capnp",
     frontend_defaults => "defaults.capnp",
     frontend_docs => "docs.capnp",
+    frontend_embeds => "embeds.capnp",
     frontend_generics => "generics.capnp",
     frontend_generics_advanced => "generics_advanced.capnp",
     frontend_ids => "ids.capnp",

@@ -25,6 +25,8 @@ pub struct Options {
     pub src_prefix: Vec<String>,
     /// `--no-standard-import`.
     pub no_standard_import: bool,
+    /// Only the language capnp 0.9 reads (no Cap'n Proto 1.0 additions).
+    pub capnp_0_9: bool,
     /// Directory that relative file names and `-I` directories are resolved against
     /// (the process's working directory when `None`).
     pub base_dir: Option<PathBuf>,
@@ -127,6 +129,9 @@ pub(crate) struct Ctx {
     pub virtual_files: HashMap<String, String>,
     /// Current depth of nested on-demand compilation (bounded to keep the stack safe).
     depth: u32,
+    /// Structs whose implied first field is being compiled (a struct reached again would
+    /// recurse forever: `(group = 1)` where the group's first field is the struct itself).
+    implying: Vec<u64>,
 }
 
 /// Maximum depth of declarations compiled on demand from one another (alias and constant
@@ -244,6 +249,7 @@ impl Ctx {
             alias_cache: HashMap::new(),
             alias_busy: HashSet::new(),
             param_struct_order: Vec::new(),
+            implying: Vec::new(),
             pending_jobs: HashMap::new(),
             aux_owner: HashMap::new(),
             virtual_files: HashMap::new(),
@@ -1428,4 +1434,5 @@ fn apply_loc(c: &mut Compiled, loc: &Loc, value: Value, literal: Option<Val>) {
     }
 }
 
+mod embed;
 mod translate;

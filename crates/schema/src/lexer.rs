@@ -196,6 +196,24 @@ impl Lexer<'_> {
                     span: self.span(start),
                 }))
             }
+            // A block-text line (Cap'n Proto 1.0): the rest of the line, raw, with its
+            // newline; consecutive lines concatenate like adjacent strings.
+            b'`' => {
+                self.pos += 1;
+                let from = self.pos;
+                while matches!(self.peek(), Some(c) if c != b'\n') {
+                    self.pos += 1;
+                }
+                let mut text = self.src[from..self.pos].to_vec();
+                if self.peek() == Some(b'\n') {
+                    self.pos += 1;
+                    text.push(b'\n');
+                }
+                Some(Raw::Tok(Token {
+                    kind: TokenKind::Str(text),
+                    span: self.span(start),
+                }))
+            }
             b'0'..=b'9' => Some(Raw::Tok(self.number())),
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || c == b'_') {

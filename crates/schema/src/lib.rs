@@ -83,6 +83,14 @@ impl Compiler {
         self
     }
 
+    /// Reads only the language of capnp 0.9 (the release the tests cross-check against):
+    /// rejects the Cap'n Proto 1.0 additions the front-end otherwise accepts (a struct value
+    /// given as its first field's value, `field :Struct = "x"`).
+    pub fn capnp_0_9(mut self) -> Self {
+        self.opts.capnp_0_9 = true;
+        self
+    }
+
     /// Disables the standard import directories and the bundled standard files.
     pub fn no_standard_import(mut self) -> Self {
         self.opts.no_standard_import = true;

@@ -1184,7 +1184,30 @@ impl Ctx {
     // ------------------------------------------------------------------ values
 
     pub(super) fn compile_value(&mut self, n: usize, e: &Expr, ty: &Type) -> Option<Val> {
+        self.compile_value_as(n, e, ty).map(|(v, _)| v)
+    }
+
+    /// [`Self::compile_value`], and the type the value is written as: a constant assigned to
+    /// an `AnyPointer` keeps its own type (`anyField = .structConst`).
+    pub(super) fn compile_value_as(
+        &mut self,
+        n: usize,
+        e: &Expr,
+        ty: &Type,
+    ) -> Option<(Val, Type)> {
         let (v, src_ty) = self.compile_value_inner(n, e, ty)?;
+        if let (Type::AnyPointer(kind), Some(src)) = (ty, &src_ty) {
+            let fits = match kind {
+                // As capnp: struct and list constants, not Text or Data ones.
+                AnyPointer::AnyKind => matches!(src, Type::Struct { .. } | Type::List(_)),
+                AnyPointer::Struct => matches!(src, Type::Struct { .. }),
+                AnyPointer::List => matches!(src, Type::List(_)),
+                _ => false,
+            };
+            if fits {
+                return Some((v, src.clone()));
+            }
+        }
         let ok = match (&v, ty) {
             (Val::Void, Type::Void) => true,
             (Val::Bool(_), Type::Bool) => true,
@@ -1205,7 +1228,7 @@ impl Ctx {
                     false
                 } else if *i < min || *i > max {
                     self.diags.error(e.span, "Integer value out of range.");
-                    return Some(Val::Int(if *i < min { min } else { max }));
+                    return Some((Val::Int(if *i < min { min } else { max }), ty.clone()));
                 } else {
                     true
                 }
@@ -1219,7 +1242,7 @@ impl Ctx {
             _ => false,
         };
         if ok {
-            Some(v)
+            Some((v, ty.clone()))
         } else {
             let tn = self.type_name(ty);
             self.diags
@@ -1274,6 +1297,12 @@ impl Ctx {
         e: &Expr,
         ty: &Type,
     ) -> Option<(Val, Option<Type>)> {
+        if let Type::Struct { type_id, brand } = ty
+            && self.implies_first_field(e)
+        {
+            let v = self.implied_first_field(n, e, *type_id, brand)?;
+            return Some((v, None));
+        }
         match &e.kind {
             ExprKind::RelativeName(name) => {
                 if let Type::Enum { type_id, .. } = ty {
@@ -1342,6 +1371,25 @@ impl Ctx {
                             Val::Text(String::from_utf8_lossy(&bytes).into_owned()),
                             None,
                         )),
+                        Type::Struct { .. } | Type::List(_) => {
+                            let read = super::embed::read_root(
+                                &bytes,
+                                ty,
+                                &mut |id| self.struct_node_by_id(id),
+                                &apply_brand,
+                            );
+                            match read {
+                                Ok(v) => Some((v, None)),
+                                Err(why) => {
+                                    tracing::debug!(file = %name.text, why, "bad embedded message");
+                                    self.diags.error(
+                                        e.span,
+                                        "Embedded file is not a valid Cap'n Proto message.",
+                                    );
+                                    None
+                                }
+                            }
+                        }
                         _ => {
                             self.diags.error(
                                 e.span,
@@ -1386,6 +1434,92 @@ impl Ctx {
         }
     }
 
+    /// Whether a value for a struct type is a value for its first field (Cap'n Proto 1.0:
+    /// `service = "internet"` means `(name = "internet")`): anything but a tuple, a constant
+    /// name or an embed.
+    fn implies_first_field(&self, e: &Expr) -> bool {
+        if self.opts.capnp_0_9 {
+            return false;
+        }
+        match &e.kind {
+            ExprKind::Tuple(_) | ExprKind::Embed(_) | ExprKind::Unknown => false,
+            ExprKind::RelativeName(n) => {
+                matches!(n.text.as_str(), "true" | "false" | "void" | "inf" | "nan")
+            }
+            ExprKind::AbsoluteName(_)
+            | ExprKind::Member(..)
+            | ExprKind::Import(_)
+            | ExprKind::Application(..) => false,
+            _ => true,
+        }
+    }
+
+    /// `(firstField = e)` for struct or group `type_id` (the first field in ordinal order;
+    /// a group there takes the value for its own first field).
+    fn implied_first_field(
+        &mut self,
+        n: usize,
+        e: &Expr,
+        type_id: u64,
+        brand: &Brand,
+    ) -> Option<Val> {
+        if self.implying.contains(&type_id) || self.implying.len() >= MAX_DEPTH as usize {
+            let is_group = self
+                .struct_node_by_id(type_id)
+                .is_some_and(|g| matches!(&g.kind, NodeKind::Struct(s) if s.is_group));
+            let expected = if is_group {
+                "group".to_string()
+            } else {
+                self.type_name(&Type::Struct {
+                    type_id,
+                    brand: brand.clone(),
+                })
+            };
+            self.diags
+                .error(e.span, format!("Type mismatch; expected {expected}."));
+            return None;
+        }
+        self.implying.push(type_id);
+        let v = self.implied_first_field_of(n, e, type_id, brand);
+        self.implying.pop();
+        v
+    }
+
+    fn implied_first_field_of(
+        &mut self,
+        n: usize,
+        e: &Expr,
+        type_id: u64,
+        brand: &Brand,
+    ) -> Option<Val> {
+        let node = self.struct_node_by_id(type_id)?;
+        let NodeKind::Struct(s) = &node.kind else {
+            return None;
+        };
+        let Some(first) = s.fields.first() else {
+            self.diags
+                .error(e.span, "Type mismatch; struct has no fields.");
+            return None;
+        };
+        let entry = match &first.kind {
+            FieldKind::Slot { ty, .. } => {
+                let ty = apply_brand(ty, brand);
+                let (v, written_as) = self.compile_value_as(n, e, &ty)?;
+                (0, written_as, v)
+            }
+            FieldKind::Group { type_id: gid } => {
+                let gid = *gid;
+                let v = self.implied_first_field(n, e, gid, brand)?;
+                let gty = Type::Struct {
+                    type_id: gid,
+                    brand: brand.clone(),
+                };
+                (0, gty, v)
+            }
+        };
+        Some(Val::Struct(type_id, vec![entry]))
+    }
+
     fn struct_node_by_id(&mut self, id: u64) -> Option<Node> {
         if let Some(&sn) = self.by_id.get(&id) {
             let c = self.bootstrap(sn)?;
@@ -1423,8 +1557,8 @@ impl Ctx {
             match &s.fields[idx].kind {
                 FieldKind::Slot { ty, .. } => {
                     let ty = apply_brand(ty, brand);
-                    if let Some(v) = self.compile_value(n, &p.value, &ty) {
-                        out.push((idx, ty, v));
+                    if let Some((v, written_as)) = self.compile_value_as(n, &p.value, &ty) {
+                        out.push((idx, written_as, v));
                     }
                 }
                 FieldKind::Group { type_id } => {
@@ -1437,6 +1571,14 @@ impl Ctx {
                                 brand: brand.clone(),
                             };
                             out.push((idx, gty, Val::Struct(gid, v)));
+                        }
+                    } else if self.implies_first_field(&p.value) {
+                        if let Some(v) = self.implied_first_field(n, &p.value, gid, brand) {
+                            let gty = Type::Struct {
+                                type_id: gid,
+                                brand: brand.clone(),
+                            };
+                            out.push((idx, gty, v));
                         }
                     } else {
                         self.diags
@@ -1500,7 +1642,7 @@ impl Ctx {
 
 /// Substitutes the generic bindings of `brand` (the brand of the struct a value is written
 /// for) into a member's type.
-fn apply_brand(ty: &Type, brand: &Brand) -> Type {
+pub(super) fn apply_brand(ty: &Type, brand: &Brand) -> Type {
     match ty {
         Type::AnyPointer(AnyPointer::Parameter { scope_id, index }) => {
             match brand.scopes.iter().find(|s| s.scope_id == *scope_id) {
