@@ -17,16 +17,18 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod ast;
-pub mod brand;
+// The public surface is the compiler, its result (`model`, `values`), diagnostics and the
+// bundled standard files; everything else is internal.
+mod ast;
+mod brand;
 mod compile;
 pub mod diagnostics;
-pub mod encode;
-pub mod ids;
-pub mod layout;
-pub mod lexer;
+mod encode;
+mod ids;
+mod layout;
+mod lexer;
 pub mod model;
-pub mod parser;
+mod parser;
 mod source_order;
 pub mod stdlib;
 pub mod values;
