@@ -777,12 +777,12 @@ impl Ctx {
                         continue;
                     };
                     match (&d, self.decl_kind_name(&d)) {
-                        (BDecl::Decl { id, brand, .. }, Some(Kind::Interface)) => {
+                        (BrandedDecl::Decl { id, brand, .. }, Some(Kind::Interface)) => {
                             let brand = brand.clone();
                             let b = self.brand_reported(&brand, sc.span);
                             supers.push(Superclass { id: *id, brand: b });
                         }
-                        (BDecl::Param { .. }, _) => self.diags.error(
+                        (BrandedDecl::Param { .. }, _) => self.diags.error(
                             sc.span,
                             format!("'{}' is an unbound generic parameter. Currently we don't support extending these.", expr_string(sc)),
                         ),
@@ -976,11 +976,11 @@ impl Ctx {
                     return (0, Brand::default());
                 };
                 match (&d, self.decl_kind_name(&d)) {
-                    (BDecl::Decl { id, brand, .. }, Some(Kind::Struct)) => {
+                    (BrandedDecl::Decl { id, brand, .. }, Some(Kind::Struct)) => {
                         let brand = brand.clone();
                         (*id, self.brand_reported(&brand, e.span))
                     }
-                    (BDecl::Param { .. }, _) => {
+                    (BrandedDecl::Param { .. }, _) => {
                         self.diags.error(e.span, "Cannot use generic parameter as whole input or output of a method. Instead, use a parameter/result list containing a field with this type.");
                         (0, Brand::default())
                     }
@@ -1114,7 +1114,7 @@ impl Ctx {
             if let Some(d) = self.compile_decl_expr(n, &scope, &a.name, &Implicit::none()) {
                 match (&d, self.decl_kind_name(&d)) {
                     (
-                        BDecl::Decl {
+                        BrandedDecl::Decl {
                             target: Target::Node(an),
                             id,
                             brand,
@@ -1595,7 +1595,7 @@ impl Ctx {
         let d = self.compile_decl_expr(n, &scope, e, &Implicit::none())?;
         let cn = match (&d, self.decl_kind_name(&d)) {
             (
-                BDecl::Decl {
+                BrandedDecl::Decl {
                     target: Target::Node(c),
                     ..
                 },
