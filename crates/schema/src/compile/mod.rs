@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use crate::ast::{AnnotationApp, Decl, DeclId, DeclKind, Expr, ExprKind, Param, ParamList};
+use crate::ast::{
+    AnnotationApp, Decl, DeclId, DeclKind, Expr, ExprKind, Param, ParamDecl, ParamList,
+};
 use crate::brand::{BScope, BrandedDecl, Builtin, Target, compile_brand};
 use crate::diagnostics::{Diagnostics, Span};
 use crate::ids;
@@ -248,11 +250,23 @@ impl Implicit {
     }
 }
 
+mod annotations;
 mod brands;
 mod decl_expr;
 mod embed;
 mod load;
+mod members;
+mod naming;
 mod nodes;
+mod params;
 mod phases;
 mod resolve;
+mod struct_nodes;
+mod struct_values;
 mod translate;
+mod values;
+
+// Shared between the translation modules.
+use annotations::TargetFlag;
+use members::*;
+use struct_values::apply_brand;
