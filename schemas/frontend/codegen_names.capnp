@@ -57,3 +57,38 @@ interface Busy {
   #     continued
   #       and indented
 }
+
+struct Outer {
+  # A nested declaration named like its parent; `inner` is the nested one.
+  struct Outer {
+    x @0 :Int32;
+  }
+  inner @0 :Outer;
+  top @1 : .Outer;
+}
+
+struct Which {
+  # Takes the union enum's name: becomes `Which_`.
+  a @0 :Int8;
+}
+
+enum Option {
+  some @0;
+  none @1;
+  self @2;
+}
+
+struct Box {
+  # Named like std types the generated code also uses (always by full path).
+  next @0 :Box;
+  string @1 :Text;
+  vec @2 :List(Box);
+}
+
+interface Dispatcher {
+  # Methods and parameters named like the generated server's own items.
+  info @0 () -> ();
+  dispatch @1 (this :Int8, args :Int8, next :Int8, method :Int8, result :Int8) -> (value :Int8);
+  clone @2 () -> ();
+  default @3 () -> ();
+}
