@@ -20,6 +20,10 @@ struct Clashes {
     httpUrl @4 :Text;
   }
   status @5 :Status = unknown;
+  struct Which {
+    # In the module of a struct with a union, `Which` is the union enum: this is `Which_`.
+    a @0 :Int8;
+  }
 }
 
 struct Tree(T) {
@@ -65,11 +69,6 @@ struct Outer {
   }
   inner @0 :Outer;
   top @1 : .Outer;
-}
-
-struct Which {
-  # Takes the union enum's name: becomes `Which_`.
-  a @0 :Int8;
 }
 
 enum Option {
