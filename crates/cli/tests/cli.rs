@@ -71,7 +71,7 @@ fn compile_reports_errors_with_location() {
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("bad.capnp:4:6: error: Skipped ordinal @1."),
+        err.contains("bad.capnp:4:6-7: error: Skipped ordinal @1."),
         "{err}"
     );
     assert!(err.contains("^"), "{err}");

@@ -6,7 +6,7 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use crate::Generator;
-use crate::names::{camel, ident, shouty, snake};
+use crate::names::{camel, distinct, ident, shouty, snake};
 use crate::types::Site;
 
 /// `#[doc = "..."]` from a schema doc comment, or a fallback sentence.
@@ -15,8 +15,13 @@ pub(crate) fn doc(text: Option<&str>, fallback: impl FnOnce() -> String) -> Toke
         Some(t) if !t.is_empty() => t.to_string(),
         _ => fallback(),
     };
-    let lines = text.lines().map(|l| format!(" {}", l.trim_end()));
-    quote!(#(#[doc = #lines])*)
+    let lines: Vec<String> = text.lines().map(|l| format!(" {}", l.trim_end())).collect();
+    // Schema comments are plain text laid out by hand, not Markdown: clippy's Markdown
+    // list lints do not apply to them.
+    let allow = (lines.len() > 1).then(
+        || quote!(#[allow(clippy::doc_lazy_continuation, clippy::doc_overindented_list_items)]),
+    );
+    quote!(#(#[doc = #lines])* #allow)
 }
 
 impl Generator<'_> {
@@ -70,7 +75,12 @@ impl Generator<'_> {
             .filter(|f| f.discriminant_value == NO_DISCRIMINANT)
             .map(|f| self.field_type(&site, id, f))
             .collect();
-        params.iter().any(|p| !types.iter().any(|t| mentions(t, p)))
+        // A parameter only passed back to the struct itself (`next: Box<Self<T>>`) does not
+        // count: Rust wants it used elsewhere.
+        let own = self.node(id).map(|n| self.item_name(n));
+        params
+            .iter()
+            .any(|p| !types.iter().any(|t| mentions_outside(t, p, own.as_ref())))
     }
 
     /// Whether the union enum of struct `id` has a parameter no member mentions.
@@ -195,6 +205,8 @@ impl Generator<'_> {
         let phantom = needs_phantom.then(|| {
             quote! {
                 #[doc(hidden)]
+                // Many generic parameters make a long marker type; it is never spelled out.
+                #[allow(clippy::type_complexity)]
                 pub __params: ::core::marker::PhantomData<fn() -> (#(#params,)*)>,
             }
         });
@@ -213,7 +225,7 @@ impl Generator<'_> {
             .collect();
         let is_results = matches!(self.places.method_structs.get(&node.id), Some((_, _, true)));
         let field_decls = plain.iter().map(|f| {
-            let fname = ident(&snake(&f.name));
+            let fname = field_ident(s, f);
             let fty = self.field_type(site, node.id, f);
             let key = if is_results {
                 format!("{:?}", f.name)
@@ -229,6 +241,9 @@ impl Generator<'_> {
         let union = (s.discriminant_count > 0)
             .then(|| self.union_enum_path(site, node.id))
             .flatten();
+        let union_expr = (s.discriminant_count > 0)
+            .then(|| self.union_enum_expr_path(site, node.id))
+            .flatten();
         let union_decl = union.as_ref().map(|u| {
             quote! {
                 /// The active member of the unnamed union.
@@ -241,7 +256,7 @@ impl Generator<'_> {
         let field_defaults: Vec<TokenStream> = plain
             .iter()
             .map(|f| {
-                let fname = ident(&snake(&f.name));
+                let fname = field_ident(s, f);
                 let value = self.field_default(site, node.id, f);
                 quote!(#fname: #value,)
             })
@@ -256,7 +271,10 @@ impl Generator<'_> {
                 }
             )
         }) || (s.discriminant_count > 0
-            && !self.union_default_is_derivable(s));
+            && !self.union_default_is_derivable(s))
+            // A derived Default would bound parameters by `Default`, but field types such as
+            // clients need `Param`.
+            || !params.is_empty();
         let (derive_default, default_impl) = if explicit_defaults {
             (
                 quote!(),
@@ -282,7 +300,7 @@ impl Generator<'_> {
         let encode_plain: Vec<TokenStream> = plain
             .iter()
             .map(|f| {
-                let fname = ident(&snake(&f.name));
+                let fname = field_ident(s, f);
                 let key = self.field_key(f);
                 quote!((#key, ::cara::Encode::encode(&self.#fname)),)
             })
@@ -292,12 +310,12 @@ impl Generator<'_> {
         let encode_named: Vec<TokenStream> = plain
             .iter()
             .map(|f| {
-                let fname = ident(&snake(&f.name));
+                let fname = field_ident(s, f);
                 let key = &f.name;
                 quote!((#key, ::cara::Encode::encode(&self.#fname)),)
             })
             .collect();
-        let encode_body = match union.as_ref() {
+        let encode_body = match union_expr.as_ref() {
             None if is_results => {
                 quote!(::cara::__private::named_map(::std::vec![#(#encode_named)*]))
             }
@@ -317,11 +335,11 @@ impl Generator<'_> {
             let key_name = &f.name;
             let decoded = quote!(::cara::Decode::decode(value).map_err(|e| e.at(#key_name))?);
             if f.discriminant_value == NO_DISCRIMINANT {
-                let fname = ident(&snake(&f.name));
+                let fname = field_ident(s, f);
                 quote!(#position => out.#fname = #decoded,)
             } else {
-                let variant = ident(&camel(&f.name));
-                let u = union.clone().unwrap_or_default();
+                let variant = union_variant(s, f);
+                let u = union_expr.clone().unwrap_or_default();
                 if is_void(f) {
                     quote!(#position => {
                         let _ = value;
@@ -405,7 +423,7 @@ impl Generator<'_> {
             .iter()
             .filter(|f| f.discriminant_value != NO_DISCRIMINANT)
             .map(|f| {
-                let variant = ident(&camel(&f.name));
+                let variant = union_variant(s, f);
                 let key = self.field_key(f);
                 if is_void(f) {
                     quote!(#u::#variant => entries.push((#key, ::cara::Value::Nil)),)
@@ -443,7 +461,7 @@ impl Generator<'_> {
             m
         };
         let variants = members.iter().map(|f| {
-            let v = ident(&camel(&f.name));
+            let v = union_variant(s, f);
             let d = doc(self.member_doc(node, f.code_order).as_deref(), || {
                 format!(
                     "Union member `{}` (wire key {}).",
@@ -461,11 +479,12 @@ impl Generator<'_> {
         let phantom = self.union_has_unused_params(node.id).then(|| {
             quote! {
                 #[doc(hidden)]
+                #[allow(clippy::type_complexity)]
                 __Params(::core::marker::PhantomData<fn() -> (#(#params,)*)>),
             }
         });
         let default = members.first().map(|f| {
-            let v = ident(&camel(&f.name));
+            let v = union_variant(s, f);
             if is_void(f) {
                 quote!(Self::#v)
             } else {
@@ -506,6 +525,8 @@ impl Generator<'_> {
         let mut out = quote! {
             #doc_text
             #[derive(Debug, Clone, PartialEq, #derive_default)]
+            // Members are stored inline, as the schema declares them.
+            #[allow(clippy::large_enum_variant)]
             pub enum #name #decl {
                 #(#variants)*
                 #phantom
@@ -519,7 +540,7 @@ impl Generator<'_> {
             let fields_table = self.fields_table(s);
             let decode_arms = s.fields.iter().enumerate().map(|(position, f)| {
                 let key_name = &f.name;
-                let variant = ident(&camel(&f.name));
+                let variant = union_variant(s, f);
                 if is_void(f) {
                     quote!(#position => {
                         let _ = value;
@@ -569,7 +590,7 @@ impl Generator<'_> {
         let item_doc = doc(node.doc.as_deref(), || {
             format!("The enum `{type_name}` (id `{:#018x}`).", node.id)
         });
-        let variants: Vec<Ident> = es.iter().map(|e| ident(&camel(&e.name))).collect();
+        let variants: Vec<Ident> = enumerant_variants(es);
         let docs = es.iter().enumerate().map(|(i, e)| {
             doc(self.member_doc(node, e.code_order).as_deref(), || {
                 format!("`{}` (ordinal {i}).", e.name)
@@ -704,6 +725,43 @@ impl Generator<'_> {
     }
 }
 
+/// Whether `tokens` mention `name` outside the generic arguments of `own` (the item being
+/// defined: a recursive reference does not use a parameter).
+fn mentions_outside(tokens: &TokenStream, name: &Ident, own: Option<&Ident>) -> bool {
+    let mut iter = tokens.clone().into_iter().peekable();
+    while let Some(t) = iter.next() {
+        match t {
+            proc_macro2::TokenTree::Ident(i) if Some(&i) == own => {
+                // Skip `<...>` after the item's own name.
+                if matches!(iter.peek(), Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == '<')
+                {
+                    let mut depth = 0usize;
+                    for t in iter.by_ref() {
+                        if let proc_macro2::TokenTree::Punct(p) = &t {
+                            match p.as_char() {
+                                '<' => depth += 1,
+                                '>' => {
+                                    depth -= 1;
+                                    if depth == 0 {
+                                        break;
+                                    }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+            proc_macro2::TokenTree::Ident(i) if i == *name => return true,
+            proc_macro2::TokenTree::Group(g) if mentions_outside(&g.stream(), name, own) => {
+                return true;
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Whether `tokens` contain the identifier `name`.
 fn mentions(tokens: &TokenStream, name: &Ident) -> bool {
     tokens.clone().into_iter().any(|t| match t {
@@ -711,6 +769,45 @@ fn mentions(tokens: &TokenStream, name: &Ident) -> bool {
         proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), name),
         _ => false,
     })
+}
+
+/// The variant names of an enum's enumerants, in ordinal order (`Unknown` is the
+/// generated catch-all).
+pub(crate) fn enumerant_variants(es: &[Enumerant]) -> Vec<Ident> {
+    distinct(es.iter().map(|e| camel(&e.name)), &["Unknown"])
+        .iter()
+        .map(|n| ident(n))
+        .collect()
+}
+
+/// The variant of union member `f` of struct `s`: CamelCase, made distinct from the
+/// members before it in discriminant order.
+pub(crate) fn union_variant(s: &StructNode, f: &Field) -> Ident {
+    let mut members: Vec<&Field> = s
+        .fields
+        .iter()
+        .filter(|m| m.discriminant_value != NO_DISCRIMINANT)
+        .collect();
+    members.sort_by_key(|m| m.discriminant_value);
+    let names = distinct(members.iter().map(|m| camel(&m.name)), &[]);
+    let at = members
+        .iter()
+        .position(|m| m.discriminant_value == f.discriminant_value)
+        .unwrap_or(0);
+    ident(names.get(at).map(String::as_str).unwrap_or("Unnamed"))
+}
+
+/// The Rust field of plain (non-union) field `f` of struct `s`: snake_case, made distinct
+/// from the fields before it (`__params` is the generic marker).
+pub(crate) fn field_ident(s: &StructNode, f: &Field) -> Ident {
+    let plain: Vec<&Field> = s
+        .fields
+        .iter()
+        .filter(|m| m.discriminant_value == NO_DISCRIMINANT)
+        .collect();
+    let names = distinct(plain.iter().map(|m| snake(&m.name)), &["__params"]);
+    let at = plain.iter().position(|m| m.name == f.name).unwrap_or(0);
+    ident(names.get(at).map(String::as_str).unwrap_or("unnamed"))
 }
 
 fn is_void(f: &Field) -> bool {

@@ -405,12 +405,20 @@ impl Generator<'_> {
         quote! {
             #trait_doc
             // Method names come from the schema (`new`, `toText`, …).
-            #[allow(clippy::wrong_self_convention, clippy::new_ret_no_self)]
+            // Method and parameter names and counts come from the schema.
+            #[allow(
+                clippy::wrong_self_convention,
+                clippy::new_ret_no_self,
+                clippy::too_many_arguments,
+                clippy::disallowed_names
+            )]
             pub trait #name #trait_generics: #bounds {
                 #(#trait_methods)*
             }
 
             #[doc = #server_doc]
+            // The generic marker type grows with the parameters; it is never spelled out.
+            #[allow(clippy::type_complexity)]
             pub struct #server<CaraImpl, #(#params),*>(::cara::__private::Arc<CaraImpl>, #phantom_ty);
 
             impl #impl_params_i #server #server_args {
@@ -445,6 +453,7 @@ impl Generator<'_> {
 
             #[doc = #client_doc]
             #[derive(Debug, Clone, PartialEq)]
+            #[allow(clippy::type_complexity)]
             pub struct #client #decl {
                 stub: ::cara::Stub,
                 params: #phantom_ty,
@@ -471,7 +480,13 @@ impl Generator<'_> {
 
             #(#upcasts)*
 
-            #[allow(clippy::wrong_self_convention, clippy::new_ret_no_self)]
+            // Method and parameter names and counts come from the schema.
+            #[allow(
+                clippy::wrong_self_convention,
+                clippy::new_ret_no_self,
+                clippy::too_many_arguments,
+                clippy::disallowed_names
+            )]
             impl #impl_generics #client #ty_args {
                 /// A client calling the interface on `remote` (a `cara::Client`'s server,
                 /// or a peer from `Server::send_to`).

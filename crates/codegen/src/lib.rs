@@ -71,6 +71,12 @@ impl<'a> Generator<'a> {
         }
     }
 
+    /// Whether struct `id` holds itself by value through some path (its fields of that
+    /// cycle are boxed).
+    pub(crate) fn in_cycle(&self, id: u64) -> bool {
+        self.components.contains_key(&id)
+    }
+
     pub(crate) fn node(&self, id: u64) -> Option<&'a Node> {
         self.nodes.get(&id).copied()
     }
@@ -266,6 +272,16 @@ impl<'a> Generator<'a> {
 
     /// The path to the enum of struct `id`'s unnamed union, from `site`.
     pub(crate) fn union_enum_path(&self, site: &Site<'_>, id: u64) -> Option<TokenStream> {
+        self.union_enum_path_in(site, id, false)
+    }
+
+    /// [`Self::union_enum_path`] for expressions and patterns: generic arguments take a
+    /// turbofish there (`foo::Which::<T>::Bar`).
+    pub(crate) fn union_enum_expr_path(&self, site: &Site<'_>, id: u64) -> Option<TokenStream> {
+        self.union_enum_path_in(site, id, true)
+    }
+
+    fn union_enum_path_in(&self, site: &Site<'_>, id: u64, expr: bool) -> Option<TokenStream> {
         if self.is_pure_union(id) {
             return Some(site.path(id));
         }
@@ -282,6 +298,8 @@ impl<'a> Generator<'a> {
             .collect();
         Some(if params.is_empty() {
             path
+        } else if expr {
+            quote!(#path::<#(#params),*>)
         } else {
             quote!(#path<#(#params),*>)
         })

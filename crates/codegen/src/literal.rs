@@ -5,7 +5,6 @@ use cara_schema::{FieldKind, NO_DISCRIMINANT, NodeKind, Type};
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use crate::names::{camel, ident, snake};
 use crate::types::Site;
 
 impl Site<'_> {
@@ -39,14 +38,13 @@ impl Site<'_> {
     pub fn enumerant(&self, id: u64, e: u16) -> TokenStream {
         let path = self.path(id);
         let name = match self.generator.node(id).map(|n| &n.kind) {
-            Some(NodeKind::Enum(es)) => es.get(usize::from(e)).map(|en| camel(&en.name)),
+            Some(NodeKind::Enum(es)) => crate::emit::enumerant_variants(es)
+                .into_iter()
+                .nth(usize::from(e)),
             _ => None,
         };
         match name {
-            Some(n) => {
-                let v = ident(&n);
-                quote!(#path::#v)
-            }
+            Some(v) => quote!(#path::#v),
             None => quote!(#path::Unknown(#e)),
         }
     }
@@ -57,7 +55,7 @@ impl Site<'_> {
         };
         let rust = self.rust_type(ty);
         let bare = self.path(id);
-        let union_path = self.generator.union_enum_path(self, id);
+        let union_path = self.generator.union_enum_expr_path(self, id);
         let which = self.generator.which_field(s);
         let mut inits = Vec::new();
         let mut plain_set = 0usize;
@@ -77,6 +75,20 @@ impl Site<'_> {
                     let v = self.literal(field_ty, val);
                     quote!(::core::option::Option::Some(::std::boxed::Box::new(#v)))
                 }
+                // A typed constant stored in an untyped pointer field: the field holds its
+                // encoded value.
+                FieldKind::Slot {
+                    ty: Type::AnyPointer(kind),
+                    ..
+                } if !matches!(
+                    kind,
+                    cara_schema::AnyPointer::Parameter { .. }
+                        | cara_schema::AnyPointer::ImplicitMethodParameter { .. }
+                ) && !matches!(field_ty, Type::AnyPointer(_)) =>
+                {
+                    let v = self.literal(field_ty, val);
+                    quote!(::cara::Dynamic(::cara::Encode::encode(&#v)))
+                }
                 FieldKind::Slot { .. } => self.literal(field_ty, val),
                 FieldKind::Group { type_id } => {
                     let group_ty = Type::Struct {
@@ -87,7 +99,7 @@ impl Site<'_> {
                 }
             };
             if field.discriminant_value == NO_DISCRIMINANT {
-                let f = ident(&snake(&field.name));
+                let f = crate::emit::field_ident(s, field);
                 inits.push(quote!(#f: #value,));
                 plain_set += 1;
                 continue;
@@ -95,7 +107,7 @@ impl Site<'_> {
             let Some(union_path) = &union_path else {
                 continue;
             };
-            let variant = ident(&camel(&field.name));
+            let variant = crate::emit::union_variant(s, field);
             let is_void = matches!(&field.kind, FieldKind::Slot { ty: Type::Void, .. });
             if self.generator.is_pure_union(id) {
                 return if is_void {
@@ -119,7 +131,39 @@ impl Site<'_> {
         let complete = plain_set == plain_total
             && (s.discriminant_count == 0 || union_set)
             && !self.generator.has_unused_params(id);
-        let rest = (!complete).then(|| quote!(..::core::default::Default::default()));
+        // A struct on a by-value cycle cannot take its other fields from its own `Default`:
+        // that default may hold this very literal (`selfField :Self = (...)`) and would
+        // recurse forever. Its unset fields are listed instead, boxed ones as `None`.
+        let rest = if complete {
+            None
+        } else if self.generator.in_cycle(id) {
+            let mut rest = Vec::new();
+            for (index, f) in s.fields.iter().enumerate() {
+                if f.discriminant_value != NO_DISCRIMINANT
+                    || entries.iter().any(|(i, _, _)| *i == index)
+                {
+                    continue;
+                }
+                let name = crate::emit::field_ident(s, f);
+                let boxed = matches!(&f.kind, FieldKind::Slot { ty: Type::Struct { type_id, .. }, .. }
+                    if self.generator.needs_box(id, *type_id));
+                let value = if boxed {
+                    quote!(::core::option::Option::None)
+                } else {
+                    self.generator.field_default(self, id, f)
+                };
+                rest.push(quote!(#name: #value,));
+            }
+            if s.discriminant_count > 0 && !union_set {
+                rest.push(quote!(#which: ::core::default::Default::default(),));
+            }
+            if self.generator.has_unused_params(id) {
+                rest.push(quote!(__params: ::core::marker::PhantomData,));
+            }
+            Some(quote!(#(#rest)*))
+        } else {
+            Some(quote!(..::core::default::Default::default()))
+        };
         // The annotated `let` gives the struct expression its generic arguments.
         quote!({
             let value: #rust = #bare { #(#inits)* #rest };

@@ -48,6 +48,24 @@ pub fn shouty(name: &str) -> String {
     name.to_shouty_snake_case()
 }
 
+/// Rust names for a list of sibling members, in order: each keeps its converted name
+/// unless a `reserved` name or an earlier member already has it; then `_` is appended until
+/// it is free (`unknown` → `Unknown_` beside the generated `Unknown(u16)`).
+pub fn distinct(names: impl IntoIterator<Item = String>, reserved: &[&str]) -> Vec<String> {
+    let mut taken: std::collections::HashSet<String> =
+        reserved.iter().map(|r| (*r).to_string()).collect();
+    names
+        .into_iter()
+        .map(|mut n| {
+            while taken.contains(&n) {
+                n.push('_');
+            }
+            taken.insert(n.clone());
+            n
+        })
+        .collect()
+}
+
 /// The module a schema file becomes: `schemas/calculator.capnp` → `calculator_capnp`.
 pub fn file_module(filename: &str) -> String {
     let stem = filename
@@ -78,6 +96,11 @@ mod tests {
         assert_eq!(ident("1x").to_string(), "_1x");
         assert_eq!(snake("fooBarBaz"), "foo_bar_baz");
         assert_eq!(camel("fooBar"), "FooBar");
+        let names = ["unknown", "fooBAR", "fooBar"].map(camel);
+        assert_eq!(
+            distinct(names, &["Unknown"]),
+            ["Unknown_", "FooBar", "FooBar_"]
+        );
         assert_eq!(shouty("fooBar"), "FOO_BAR");
         assert_eq!(file_module("schemas/calculator.capnp"), "calculator_capnp");
         assert_eq!(file_module("/capnp/c++.capnp"), "c_capnp");

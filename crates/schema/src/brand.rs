@@ -100,7 +100,7 @@ pub enum Target {
 
 /// A declaration with generic bindings, or an unbound generic parameter.
 #[derive(Debug, Clone)]
-pub enum BDecl {
+pub enum BrandedDecl {
     /// A declaration.
     Decl {
         /// The declaration.
@@ -131,7 +131,7 @@ pub struct BScope {
     /// Whether the parameters are inherited from the referring context.
     pub inherited: bool,
     /// Bound parameters.
-    pub params: Vec<BDecl>,
+    pub params: Vec<BrandedDecl>,
     /// Where the declaration using this level was written (for error messages).
     pub source: std::cell::Cell<Option<crate::diagnostics::Span>>,
 }
@@ -184,7 +184,7 @@ impl BScope {
     }
 
     /// The same level with `params` bound.
-    pub fn with_params(&self, params: Vec<BDecl>) -> Rc<BScope> {
+    pub fn with_params(&self, params: Vec<BrandedDecl>) -> Rc<BScope> {
         Rc::new(BScope {
             parent: self.parent.clone(),
             leaf_id: self.leaf_id,
@@ -208,7 +208,7 @@ impl BScope {
 
     /// The binding of parameter `index` of `scope_id`: `None` = inherit (stay a parameter);
     /// `Some(None)` = bind to AnyPointer.
-    pub fn lookup_parameter(&self, scope_id: u64, index: u16) -> Option<Option<BDecl>> {
+    pub fn lookup_parameter(&self, scope_id: u64, index: u16) -> Option<Option<BrandedDecl>> {
         if scope_id == self.leaf_id {
             if let Some(p) = self.params.get(index as usize) {
                 Some(Some(p.clone()))
@@ -223,7 +223,7 @@ impl BScope {
     }
 
     /// Parameters bound at `scope_id`: `None` when inherited.
-    pub fn get_params(&self, scope_id: u64) -> Option<Vec<BDecl>> {
+    pub fn get_params(&self, scope_id: u64) -> Option<Vec<BrandedDecl>> {
         if scope_id == self.leaf_id {
             if self.inherited {
                 None
@@ -252,7 +252,7 @@ impl BScope {
 /// Builds a [`Brand`] from the levels, using `compile` to turn each bound parameter into a type.
 pub fn compile_brand(
     scope: &BScope,
-    mut compile: impl FnMut(&BDecl) -> crate::model::Type,
+    mut compile: impl FnMut(&BrandedDecl) -> crate::model::Type,
 ) -> Brand {
     let mut scopes = Vec::new();
     for level in scope.levels() {

@@ -52,11 +52,12 @@ impl fmt::Display for Diagnostic {
             // Not tied to a position (e.g. a file that cannot be read).
             return write!(f, "error: {}", self.message);
         }
-        write!(
-            f,
-            "{}:{}:{}: error: {}",
-            self.file, self.line, self.col, self.message
-        )?;
+        // `line:col-end` like the official compiler (the end column is exclusive).
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)?;
+        if self.end_col > self.col {
+            write!(f, "-{}", self.end_col)?;
+        }
+        write!(f, ": error: {}", self.message)?;
         if !self.source_line.is_empty() {
             let width = self.end_col.saturating_sub(self.col).max(1);
             let pad: String = self

@@ -34,9 +34,9 @@ pub fn build_request(set: &SchemaSet, mut req: code_generator_request::Builder<'
         }
     }
     // Source info: one entry per node; generated param structs all share id 0 and only the
-    // first one is kept (a quirk of the official compiler that we reproduce).
+    // first one registered is kept (a quirk of the official compiler that we reproduce).
     let params: std::collections::HashSet<u64> = set.param_struct_ids().iter().copied().collect();
-    let first_param = set.param_struct_ids().iter().find_map(|id| set.node(*id));
+    let first_param = crate::source_order::shared_param_source(set);
     let mut infos: Vec<(u64, &Node)> = nodes
         .iter()
         .filter(|n| !params.contains(&n.id))

@@ -85,7 +85,7 @@ pub fn default_value(ty: &Type) -> Value {
 }
 
 /// Raw 64-bit pattern of a primitive default (for XOR encoding).
-fn value_bits(v: &Value) -> u64 {
+pub(crate) fn value_bits(v: &Value) -> u64 {
     match v {
         Value::Bool(b) => u64::from(*b),
         Value::Int8(x) => *x as u8 as u64,

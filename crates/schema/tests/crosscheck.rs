@@ -2,11 +2,13 @@
 //! `CodeGeneratorRequest`s are decoded and compared node by node (order-insensitive),
 //! including the canonical bytes of every pointer-typed value.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use capnp::schema_capnp::{code_generator_request, node, value};
+#[path = "support/request.rs"]
+mod request;
+
+use request::{first_diff, normalize};
 
 const INSTALL_HINT: &str = "install Debian package capnproto (apt-get install capnproto)";
 
@@ -45,162 +47,6 @@ fn system_root() -> (PathBuf, Vec<String>, Option<tempfile::TempDir>) {
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn canonical_hex(p: capnp::any_pointer::Reader<'_>) -> String {
-    if p.is_null() {
-        return "null".into();
-    }
-    let mut b = capnp::message::Builder::new_default();
-    if b.set_root_canonical(p).is_err() {
-        return "<invalid>".into();
-    }
-    let segs = b.get_segments_for_output();
-    segs[0].iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn canonical_struct_hex(n: node::Reader<'_>) -> String {
-    let mut b = capnp::message::Builder::new_default();
-    if b.set_root_canonical(n).is_err() {
-        return "<invalid>".into();
-    }
-    let segs = b.get_segments_for_output();
-    segs[0].iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn value_ptr(v: value::Reader<'_>) -> Option<String> {
-    match v.which().ok()? {
-        value::Which::List(p) | value::Which::Struct(p) | value::Which::AnyPointer(p) => {
-            Some(canonical_hex(p))
-        }
-        _ => None,
-    }
-}
-
-fn pointer_values(n: node::Reader<'_>) -> Vec<String> {
-    let mut out = Vec::new();
-    let anns = |list: capnp::Result<
-        capnp::struct_list::Reader<'_, capnp::schema_capnp::annotation::Owned>,
-    >,
-                at: &str,
-                out: &mut Vec<String>| {
-        if let Ok(list) = list {
-            for (i, a) in list.iter().enumerate() {
-                if let Some(h) = a.get_value().ok().and_then(value_ptr) {
-                    out.push(format!("{at} annotation[{i}] = {h}"));
-                }
-            }
-        }
-    };
-    anns(n.get_annotations(), "node", &mut out);
-    match n.which() {
-        Ok(node::Which::Struct(s)) => {
-            if let Ok(fields) = s.get_fields() {
-                for f in fields.iter() {
-                    let name = f
-                        .get_name()
-                        .ok()
-                        .and_then(|t| t.to_str().ok())
-                        .unwrap_or("?")
-                        .to_string();
-                    anns(f.get_annotations(), &format!("field {name}"), &mut out);
-                    if let Ok(capnp::schema_capnp::field::Which::Slot(sl)) = f.which()
-                        && let Some(h) = sl.get_default_value().ok().and_then(value_ptr)
-                    {
-                        out.push(format!("field {name} default = {h}"));
-                    }
-                }
-            }
-        }
-        Ok(node::Which::Enum(e)) => {
-            if let Ok(es) = e.get_enumerants() {
-                for (i, x) in es.iter().enumerate() {
-                    anns(x.get_annotations(), &format!("enumerant[{i}]"), &mut out);
-                }
-            }
-        }
-        Ok(node::Which::Interface(i)) => {
-            if let Ok(ms) = i.get_methods() {
-                for (j, m) in ms.iter().enumerate() {
-                    anns(m.get_annotations(), &format!("method[{j}]"), &mut out);
-                }
-            }
-        }
-        Ok(node::Which::Const(c)) => {
-            if let Some(h) = c.get_value().ok().and_then(value_ptr) {
-                out.push(format!("const value = {h}"));
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-/// Normalized, comparable form: entity name → pretty text.
-fn normalize(bytes: &[u8]) -> BTreeMap<String, String> {
-    let reader = capnp::serialize::read_message_from_flat_slice(
-        &mut &bytes[..],
-        capnp::message::ReaderOptions {
-            traversal_limit_in_words: None,
-            nesting_limit: 128,
-        },
-    )
-    .expect("decode request");
-    let req: code_generator_request::Reader<'_> = reader.get_root().expect("root");
-    let mut out = BTreeMap::new();
-    for n in req.get_nodes().expect("nodes").iter() {
-        let name = n
-            .get_display_name()
-            .ok()
-            .and_then(|t| t.to_str().ok())
-            .unwrap_or("?")
-            .to_string();
-        let mut text = format!("{:#?}", capnp::dynamic_value::Reader::from(n));
-        for p in pointer_values(n) {
-            text.push('\n');
-            text.push_str(&p);
-        }
-        // Byte-level check: the node's canonical encoding (independent of list order and of
-        // how each message was laid out) must be identical too.
-        text.push_str("\ncanonical node bytes = ");
-        text.push_str(&canonical_struct_hex(n));
-        out.insert(format!("node {:#x} {name}", n.get_id()), text);
-    }
-    for s in req.get_source_info().expect("source info").iter() {
-        out.insert(
-            format!("sourceInfo {:#x}", s.get_id()),
-            format!("{:#?}", capnp::dynamic_value::Reader::from(s)),
-        );
-    }
-    for f in req.get_requested_files().expect("files").iter() {
-        out.insert(
-            format!("requestedFile {:#x}", f.get_id()),
-            format!("{:#?}", capnp::dynamic_value::Reader::from(f)),
-        );
-    }
-    out.insert(
-        "capnpVersion".into(),
-        format!(
-            "{:?}",
-            capnp::dynamic_value::Reader::from(req.get_capnp_version().expect("version"))
-        ),
-    );
-    out
-}
-
-fn first_diff(a: &str, b: &str) -> String {
-    let la: Vec<&str> = a.lines().collect();
-    let lb: Vec<&str> = b.lines().collect();
-    for i in 0..la.len().max(lb.len()) {
-        let x = la.get(i).copied().unwrap_or("<end>");
-        let y = lb.get(i).copied().unwrap_or("<end>");
-        if x != y {
-            let ctx_start = i.saturating_sub(3);
-            let context = la[ctx_start..i.min(la.len())].join("\n");
-            return format!("after:\n{context}\n  official: {x}\n  cara:     {y}");
-        }
-    }
-    String::new()
 }
 
 /// Compares both compilers on `files` (paths relative to `cwd`); returns a readable report of
@@ -504,7 +350,9 @@ fn differential_fuzz_against_official_compiler() {
             .expect("run capnp");
         // A crash of the official compiler counts as a rejection.
         let official_ok = official.status.success() && !official.stdout.is_empty();
+        // capnp 0.9.2 is the oracle: compare with its dialect (no 1.0 additions).
         let ours = cara_schema::Compiler::new()
+            .capnp_0_9()
             .base_dir(dir.path())
             .compile(&["fuzz.capnp"]);
         match (official_ok, &ours) {
@@ -754,4 +602,83 @@ fn random_layouts_match_official_compiler() {
         "random layouts: {} structs in {rounds} rounds ({rejected} refused by both: issue 344)",
         rounds * 8
     );
+}
+
+/// Cap'n Proto 1.0 additions that capnp 0.9.2 rejects (the front-end follows the newer
+/// release): each schema must compile to exactly what capnp 0.9.2 makes of its 0.9
+/// spelling, and the 0.9 dialect (`capnp_0_9()`) must reject it as capnp 0.9.2 does.
+#[test]
+fn newer_syntax_matches_its_0_9_spelling() {
+    require_capnp();
+    let head = "@0xd1a3c8f2b4e6f360;\nstruct Name { text @0 :Text; n @1 :UInt32 = 7; }\n\
+                struct Grouped { g :group { i @0 :UInt32; s @1 :Text = \"x\"; } t @2 :Text; }\n";
+    let cases: &[(&str, &str)] = &[
+        // A struct value given as its first field's value (workerd's `= "internet"`).
+        (
+            "struct S { a @0 :Name = \"foo\"; l @1 :List(Name) = [\"x\", (text = \"y\", n = 1)]; }\n",
+            "struct S { a @0 :Name = (text = \"foo\"); l @1 :List(Name) = [(text = \"x\"), (text = \"y\", n = 1)]; }\n",
+        ),
+        // A group's first field, and through a constant.
+        (
+            "const c :Grouped = (g = 5, t = \"t\");\nconst d :Name = \"d\";\n",
+            "const c :Grouped = (g = (i = 5), t = \"t\");\nconst d :Name = (text = \"d\");\n",
+        ),
+        // Block text: each backtick line is raw text with its newline.
+        (
+            "const b :Text =\n  `first \"line\" \\n\n  `second\n  \"quoted\\\"\";\n",
+            "const b :Text = \"first \\\"line\\\" \\\\n\\nsecond\\nquoted\\\"\";\n",
+        ),
+    ];
+    let mut failures = String::new();
+    for (newer, old) in cases {
+        let a = tempfile::tempdir().expect("tempdir");
+        let b = tempfile::tempdir().expect("tempdir");
+        std::fs::write(a.path().join("x.capnp"), format!("{head}{newer}")).expect("write");
+        std::fs::write(b.path().join("x.capnp"), format!("{head}{old}")).expect("write");
+        let official = Command::new("capnp")
+            .current_dir(b.path())
+            .args(["compile", "-o-", "x.capnp"])
+            .output()
+            .expect("run capnp");
+        assert!(
+            official.status.success(),
+            "capnp rejects the 0.9 spelling {old}: {}",
+            String::from_utf8_lossy(&official.stderr)
+        );
+        let rejected = Command::new("capnp")
+            .current_dir(a.path())
+            .args(["compile", "-o-", "x.capnp"])
+            .output()
+            .expect("run capnp");
+        if newer.contains('`') {
+            // capnp 0.9.2 does not lex backticks; the 0.9 dialect here still does.
+            assert!(!rejected.status.success(), "capnp 0.9.2 accepts {newer}");
+        } else {
+            assert!(!rejected.status.success(), "capnp 0.9.2 accepts {newer}");
+            let strict = cara_schema::Compiler::new()
+                .capnp_0_9()
+                .base_dir(a.path())
+                .compile(&["x.capnp"]);
+            assert!(strict.is_err(), "the 0.9 dialect accepts {newer}");
+        }
+        match cara_schema::Compiler::new()
+            .base_dir(a.path())
+            .compile(&["x.capnp"])
+        {
+            Err(e) => failures.push_str(&format!("cara rejects {newer}:\n{e}\n")),
+            Ok(set) => {
+                let x = normalize(&official.stdout);
+                let y = normalize(&set.to_request_bytes());
+                for (k, v) in &x {
+                    match y.get(k) {
+                        Some(o) if o == v => {}
+                        Some(o) => failures
+                            .push_str(&format!("{newer}: differs {k}\n{}\n", first_diff(v, o))),
+                        None => failures.push_str(&format!("{newer}: missing {k}\n")),
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
 }

@@ -89,7 +89,7 @@ fn diagnostics_render_with_caret() {
         .compile(&[&path])
         .expect_err("must fail");
     let text = err.to_string();
-    assert!(text.contains(":3:9: error: Not defined: Nope"), "{text}");
+    assert!(text.contains(":3:9-13: error: Not defined: Nope"), "{text}");
     assert!(text.contains("  a @0 :Nope;"), "{text}");
     assert!(text.contains("        ^^^^"), "{text}");
 }
