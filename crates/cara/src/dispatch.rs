@@ -68,9 +68,11 @@ pub trait Dispatch: Send + Sync + 'static {
     fn info(&self) -> &'static InterfaceInfo;
 
     /// Runs method number `method` (an index into `info().methods`) with exactly
-    /// as many arguments as it has parameters (absent ones are nil). Arguments are
-    /// decoded before this returns; the future runs the implementation.
-    fn dispatch(&self, method: usize, args: Vec<Value>) -> BoxFuture<Result<Reply, Fault>>;
+    /// as many arguments as it has parameters: `None` for one the caller did not
+    /// pass (it takes the schema default, or is a `TypeError` where the schema
+    /// gives none). Arguments are decoded before this returns; the future runs the
+    /// implementation.
+    fn dispatch(&self, method: usize, args: Vec<Option<Value>>) -> BoxFuture<Result<Reply, Fault>>;
 }
 
 /// The interface of a capability whose type is not known here (forwarding).
@@ -96,9 +98,9 @@ pub(crate) fn scope_caller<T>(ctx: Context, future: BoxFuture<T>) -> impl Future
     CALLER.scope(ctx, future)
 }
 
-/// Binds positional and keyword arguments to the method's parameters (Python rules;
-/// an absent parameter is nil, which decodes to the schema default).
-pub(crate) fn bind(method: &MethodInfo, args: Args) -> Result<Vec<Value>, Fault> {
+/// Binds positional and keyword arguments to the method's parameters, with
+/// Python's rules; `None` where the caller passed nothing.
+pub(crate) fn bind(method: &MethodInfo, args: Args) -> Result<Vec<Option<Value>>, Fault> {
     let name = method.name;
     let arity = method.params.len();
     if args.args.len() > arity {
@@ -122,5 +124,11 @@ pub(crate) fn bind(method: &MethodInfo, args: Args) -> Result<Vec<Value>, Fault>
         }
         slots[i] = Some(value);
     }
-    Ok(slots.into_iter().map(|s| s.unwrap_or(Value::Nil)).collect())
+    Ok(slots)
+}
+
+/// The `TypeError` for a parameter the caller did not pass and the schema gives no
+/// default for (Python's words).
+pub fn missing_param(method: &str, name: &str) -> Fault {
+    Fault::type_error(format!("{method}() missing required argument {name:?}"))
 }

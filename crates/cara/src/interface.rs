@@ -212,7 +212,10 @@ impl Stub {
                 let name = info.served_name(index);
                 let panicked = |p| pseud::Error::Remote(Fault::from_panic(&name, p).into_remote());
                 let future = ctx
-                    .enter(|| catch_unwind(AssertUnwindSafe(|| object.dispatch(index, args))))
+                    .enter(|| {
+                        let args = args.into_iter().map(Some).collect();
+                        catch_unwind(AssertUnwindSafe(|| object.dispatch(index, args)))
+                    })
                     .map_err(panicked)?;
                 let reply = AssertUnwindSafe(future)
                     .catch_unwind()

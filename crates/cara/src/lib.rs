@@ -44,6 +44,7 @@ macro_rules! include_schemas {
 /// Support for generated code; not a stable API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::dispatch::missing_param;
     pub use crate::interface::{decode_param, decode_result};
     pub use crate::structs::{
         enum_ordinal, explode, implode, named_map, struct_fields, struct_map,

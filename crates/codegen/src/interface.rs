@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use cara_schema::{InterfaceNode, Method, Node, NodeKind, StructNode};
+use cara_schema::{FieldKind, InterfaceNode, Method, Node, NodeKind, StructNode};
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
@@ -30,8 +30,8 @@ struct Flat<'a> {
 /// How a method's parameters travel and appear in Rust.
 enum Params<'a> {
     /// An auto-generated `$Params` struct: one Rust parameter per field, with the
-    /// value an absent argument takes (the schema default).
-    Fields(Vec<(&'a str, TokenStream, TokenStream)>),
+    /// value an absent argument takes where the schema gives a default.
+    Fields(Vec<(&'a str, TokenStream, Option<TokenStream>)>),
     /// A user struct: one Rust parameter of that type; its fields travel positionally.
     Struct { ty: TokenStream, keys: Vec<u16> },
 }
@@ -149,10 +149,17 @@ impl Generator<'_> {
                 s.fields
                     .iter()
                     .map(|f| {
+                        let explicit = matches!(
+                            &f.kind,
+                            FieldKind::Slot {
+                                had_explicit_default: true,
+                                ..
+                            }
+                        );
                         (
                             f.name.as_str(),
                             self.field_type(&site, node.id, f),
-                            self.field_default(&site, node.id, f),
+                            explicit.then(|| self.field_default(&site, node.id, f)),
                         )
                     })
                     .collect(),
@@ -297,12 +304,16 @@ impl Generator<'_> {
                     .into_iter()
                     .map(|(n, t, default)| {
                         let v = format_ident!("p_{}", snake(n));
+                        // An absent argument takes the schema's default, if it gives one.
+                        let absent = match default {
+                            Some(default) => quote!(::core::result::Result::Ok(#default)),
+                            None => quote!(::core::result::Result::Err(::cara::__private::missing_param(#mname, #n))),
+                        };
                         (
                             quote! {
-                                // An absent argument takes the schema default.
                                 let #v = match next() {
-                                    ::cara::Value::Nil => ::core::result::Result::Ok(#default),
-                                    value => ::cara::__private::decode_param::<#t>(#mname, #n, value),
+                                    ::core::option::Option::Some(value) => ::cara::__private::decode_param::<#t>(#mname, #n, value),
+                                    ::core::option::Option::None => #absent,
                                 };
                             },
                             quote!(#v?),
@@ -313,7 +324,8 @@ impl Generator<'_> {
                     let n = keys.len();
                     (
                         vec![quote! {
-                            let all: ::std::vec::Vec<::cara::Value> = (0..#n).map(|_| next()).collect();
+                            // A struct parameter list: absent fields take the struct's defaults.
+                            let all: ::std::vec::Vec<::cara::Value> = (0..#n).map(|_| next().unwrap_or(::cara::Value::Nil)).collect();
                             let params = ::cara::__private::decode_param::<#ty>(#mname, "params", ::cara::__private::implode(all, &[#(#keys),*]));
                         }],
                         vec![quote!(params?)],
@@ -437,11 +449,11 @@ impl Generator<'_> {
                 fn dispatch(
                     &self,
                     method: usize,
-                    args: ::std::vec::Vec<::cara::Value>,
+                    args: ::std::vec::Vec<::core::option::Option<::cara::Value>>,
                 ) -> ::cara::BoxFuture<::core::result::Result<::cara::Reply, ::cara::Fault>> {
                     let this = self.0.clone();
                     let mut args = args.into_iter();
-                    let mut next = move || args.next().unwrap_or(::cara::Value::Nil);
+                    let mut next = move || args.next().flatten();
                     match method {
                         #(#arms)*
                         _ => ::std::boxed::Box::pin(async move {
