@@ -60,6 +60,8 @@ pub struct Stub {
     target: Target,
     info: &'static InterfaceInfo,
     timeout: Option<Duration>,
+    /// The connection this stub made (`connect`), kept open while any clone lives.
+    connection: Option<Arc<pseud::Client>>,
 }
 
 impl std::fmt::Debug for Stub {
@@ -82,7 +84,22 @@ impl Stub {
             target: Target::Named(remote),
             info,
             timeout: None,
+            connection: None,
         }
+    }
+
+    /// Connects a client made from `builder` to `endpoint`, and calls the interface
+    /// its server registered; the connection closes when the last clone is dropped.
+    /// Call inside a tokio runtime.
+    pub fn connect(
+        builder: pseud::ClientBuilder,
+        endpoint: &str,
+        info: &'static InterfaceInfo,
+    ) -> Result<Self, pseud::Error> {
+        let client = builder.connect(endpoint)?;
+        let mut stub = Stub::new(client.server().clone(), info);
+        stub.connection = Some(Arc::new(client));
+        Ok(stub)
     }
 
     /// A null capability of this interface: calls fail.
@@ -91,6 +108,7 @@ impl Stub {
             target: Target::Null,
             info,
             timeout: None,
+            connection: None,
         }
     }
 
@@ -101,6 +119,7 @@ impl Stub {
             target: Target::Local(Arc::new(dispatcher)),
             info,
             timeout: None,
+            connection: None,
         }
     }
 
@@ -109,6 +128,7 @@ impl Stub {
             target,
             info,
             timeout: None,
+            connection: None,
         }
     }
 

@@ -112,3 +112,31 @@ async fn a_bare_named_server_answers_the_first_call_of_every_fresh_connection() 
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_is_the_short_way_in() {
+    let server = cara::Server::builder("calc")
+        .security(cara::ServerSecurity::TrustedPeer)
+        .bind("tcp://127.0.0.1:0")
+        .start()
+        .unwrap();
+    cara::serve(server.registry(), CalculatorServer::new(Calc)).unwrap();
+    let endpoint = server.endpoints()[0].clone();
+    // The defaults: a server named "server", no security; this one differs, so
+    // the short form fails at once, and the builder form works.
+    let wrong = CalculatorClient::connect(&endpoint).unwrap();
+    assert!(wrong.add(2, 5).await.is_err());
+    let calc = CalculatorClient::connect_with(
+        cara::Client::builder()
+            .server_name("calc")
+            .security(cara::ClientSecurity::plain("alice", "x"))
+            .timeout(std::time::Duration::from_secs(2)),
+        &endpoint,
+    )
+    .unwrap();
+    let clone = calc.clone();
+    drop(calc);
+    // A clone keeps the connection open.
+    assert_eq!(clone.add(2, 5).await.unwrap(), 7);
+    server.stop().await;
+}

@@ -69,7 +69,15 @@ impl Generator<'_> {
             vec![(node, i, self.own_args(node.id))];
         seen.insert(node.id);
         // The client's own methods: a schema method of that name gets a `_` suffix.
-        const CLIENT_OWN: [&str; 5] = ["new", "with_timeout", "from_server", "from_stub", "stub"];
+        const CLIENT_OWN: [&str; 7] = [
+            "new",
+            "connect",
+            "connect_with",
+            "with_timeout",
+            "from_server",
+            "from_stub",
+            "stub",
+        ];
         let mut names: HashSet<String> = CLIENT_OWN.iter().map(|n| n.to_string()).collect();
         while !queue.is_empty() {
             let (owner, iface, owner_args) = queue.remove(0);
@@ -416,6 +424,9 @@ impl Generator<'_> {
         let server_args = quote!(<CaraImpl, #(#params),*>);
         quote! {
             #trait_doc
+            ///
+            /// Inside a method, [`cara::caller()`](::cara::caller) gives the call's caller:
+            /// its user id (under PLAIN) and a remote to call it back.
             // Method names come from the schema (`new`, `toText`, …).
             // Method and parameter names and counts come from the schema.
             #[allow(
@@ -504,6 +515,17 @@ impl Generator<'_> {
                 /// or a peer from `Server::send_to`).
                 pub fn new(remote: ::cara::Remote) -> Self {
                     Self { stub: ::cara::Stub::new(remote, &#module::INFO), params: ::core::marker::PhantomData }
+                }
+
+                /// Connects to the server at `endpoint` (named `server`, no security,
+                /// 5 s timeouts); the connection lives as long as this client and its clones.
+                pub fn connect(endpoint: &str) -> ::core::result::Result<Self, ::cara::Error> {
+                    Self::connect_with(::cara::Client::builder(), endpoint)
+                }
+
+                /// Connects with `builder`'s settings: `server_name`, `security`, `timeout`, ….
+                pub fn connect_with(builder: ::cara::ClientBuilder, endpoint: &str) -> ::core::result::Result<Self, ::cara::Error> {
+                    ::core::result::Result::Ok(Self::from_stub(::cara::Stub::connect(builder, endpoint, &#module::INFO)?))
                 }
 
                 /// The same client with another timeout for its calls.
