@@ -85,6 +85,7 @@ fn case() -> impl Strategy<Value = Case> {
 }
 
 /// What the rules say: `Ok(result text)` or the start of the TypeError message.
+#[allow(clippy::needless_range_loop)]
 fn expected(c: &Case) -> Result<String, String> {
     if c.extra_positional {
         return Err("f() takes 5 positional arguments but 6 were given".into());
@@ -140,6 +141,8 @@ fn runtime() -> &'static (tokio::runtime::Runtime, cara::Server, cara::Client) {
     })
 }
 
+// One index walks the parameter tables together.
+#[allow(clippy::needless_range_loop)]
 fn call(c: &Case) -> Result<String, (String, String)> {
     let (rt, _server, client) = runtime();
     rt.block_on(async {
