@@ -181,3 +181,28 @@ async fn endpoint_mistakes_are_clear_errors() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_security_mismatch_says_so_once() {
+    let server =
+        common::server(Server::builder("server").security(pseud::ServerSecurity::TrustedPeer));
+    let client = Client::builder()
+        .timeout(TIMEOUT)
+        .connect(&server.endpoints()[0])
+        .unwrap();
+    for attempt in 0..2 {
+        let (r, took) = timed_call(&client).await;
+        let err = r.unwrap_err();
+        assert!(matches!(err, Error::Handshake(_)), "{err:?}");
+        let text = err.to_string();
+        assert_eq!(
+            text.matches("handshake failed").count(),
+            1,
+            "attempt {attempt}: {text}"
+        );
+        assert!(text.contains("security mode"), "{text}");
+        assert!(took < PROMPT, "took {took:?}");
+    }
+    client.stop().await;
+    server.stop().await;
+}

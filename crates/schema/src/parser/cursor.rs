@@ -18,7 +18,7 @@ pub(super) struct Parser<'a> {
     /// Current expression nesting.
     pub(super) depth: u32,
     /// Whether the statement ends with a `{ ... }` block rather than `;`.
-    has_block: bool,
+    pub(super) has_block: bool,
     /// The whole statement.
     pub(super) stmt: Span,
 }

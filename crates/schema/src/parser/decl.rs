@@ -42,6 +42,15 @@ impl Parser<'_> {
             let (v, sp) = self.at_number()?;
             d.id = DeclId::Uid(v, sp);
             d.kind = DeclKind::NakedId;
+            if self.peek().is_some() || self.has_block {
+                // `@0x…` then the next declaration: the `;` is missing. Say so, and
+                // keep the id (so the file is not also said to have none).
+                self.diags.error(
+                    sp,
+                    "Parse error: expected ';' after the file id (write `@0x…;` on a line of its own).",
+                );
+                return Ok(d);
+            }
             self.finish(false)?;
             return Ok(d);
         }
