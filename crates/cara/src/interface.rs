@@ -195,7 +195,7 @@ impl Stub {
             Target::Imported(import) => {
                 if !import.is_alive() {
                     return Err(pseud::Error::Disconnected {
-                        peer: format!("{:?}", import.remote),
+                        peer: import.remote.to_string(),
                     });
                 }
                 let ctx = PeerCtx::for_import(import);
@@ -325,7 +325,7 @@ fn import_error(import: &crate::capability::Import, e: pseud::Error) -> pseud::E
     match e {
         pseud::Error::Unreachable { peer } => pseud::Error::Disconnected { peer },
         other if !import.is_alive() => pseud::Error::Disconnected {
-            peer: format!("{:?} ({other})", import.remote),
+            peer: format!("{} ({other})", import.remote),
         },
         other => other,
     }

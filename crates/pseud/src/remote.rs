@@ -141,6 +141,14 @@ impl std::fmt::Debug for Remote {
     }
 }
 
+/// The peer as it is addressed: `server "server"`, `user "alice"`, or a
+/// connection's routing id.
+impl std::fmt::Display for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.route.describe())
+    }
+}
+
 struct PendingGuard<'a> {
     shared: &'a Shared,
     id: MessageId,

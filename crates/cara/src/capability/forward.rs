@@ -121,7 +121,7 @@ async fn forward(
         Target::Imported(import) => {
             if !import.is_alive() {
                 return Err(pseud::Error::Disconnected {
-                    peer: format!("{:?}", import.remote),
+                    peer: import.remote.to_string(),
                 });
             }
             (import.remote.clone(), CALL.to_string(), Some(import.id))
