@@ -16,7 +16,9 @@ mod error;
 mod interface;
 mod structs;
 
-pub use capability::{CALL, EXT_EXPORTED, EXT_YOURS, RELEASE, exported_objects, sends_releases};
+pub use capability::{
+    CALL, CAPABILITY_ERROR, EXT_EXPORTED, EXT_YOURS, RELEASE, exported_objects, sends_releases,
+};
 pub use codec::{Data, Decode, Dynamic, Encode, Param};
 pub use dispatch::{ANY, BoxFuture, Dispatch, InterfaceInfo, MethodInfo, Reply, caller};
 pub use error::DecodeError;

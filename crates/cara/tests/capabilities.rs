@@ -349,7 +349,7 @@ async fn a_peer_cannot_call_objects_exported_to_another_peer() {
         assert_eq!(kind, 0x10);
         assert_eq!(
             err.as_array().unwrap()[0].as_str(),
-            Some("CapabilityError"),
+            Some(cara::CAPABILITY_ERROR),
             "{err}"
         );
         assert_eq!(

@@ -14,6 +14,7 @@ pub const PANIC_ERROR: &str = "PanicError";
 
 /// Everything that can go wrong with a call or an endpoint.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The remote function raised an error; its class, message and traceback came back.
     #[error(transparent)]

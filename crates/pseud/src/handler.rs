@@ -99,7 +99,10 @@ fn arg<T: DeserializeOwned + 'static>(
         index,
         reason: "missing".into(),
     })?;
-    from_value(value).map_err(|reason| ArgError { index, reason })
+    from_value(value).map_err(|e| ArgError {
+        index,
+        reason: e.to_string(),
+    })
 }
 
 /// Markers for the handler shapes.

@@ -71,8 +71,17 @@ fn float(f: f64) -> Json {
     }
 }
 
-/// JSON → msgpack, or a message saying what is malformed.
-pub fn from_json(json: &Json) -> Result<Value, String> {
+/// JSON that is not a value of the form above; the message says what is malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct JsonError(String);
+
+/// JSON → msgpack, or what is malformed.
+pub fn from_json(json: &Json) -> Result<Value, JsonError> {
+    value(json).map_err(JsonError)
+}
+
+fn value(json: &Json) -> Result<Value, String> {
     Ok(match json {
         Json::Null => Value::Nil,
         Json::Bool(b) => Value::Boolean(*b),
@@ -86,7 +95,7 @@ pub fn from_json(json: &Json) -> Result<Value, String> {
             }
         }
         Json::String(s) => Value::from(s.as_str()),
-        Json::Array(items) => Value::Array(items.iter().map(from_json).collect::<Result<_, _>>()?),
+        Json::Array(items) => Value::Array(items.iter().map(value).collect::<Result<_, _>>()?),
         Json::Object(object) => {
             if object.len() == 1
                 && let Some((tag, inner)) = object.iter().next()
@@ -97,7 +106,7 @@ pub fn from_json(json: &Json) -> Result<Value, String> {
             Value::Map(
                 object
                     .iter()
-                    .map(|(k, v)| Ok((Value::from(k.as_str()), from_json(v)?)))
+                    .map(|(k, v)| Ok((Value::from(k.as_str()), value(v)?)))
                     .collect::<Result<_, String>>()?,
             )
         }
@@ -111,9 +120,7 @@ fn tagged(tag: &str, inner: &Json) -> Result<Value, String> {
             pairs
                 .iter()
                 .map(|pair| match pair {
-                    Json::Array(kv) if kv.len() == 2 => {
-                        Ok((from_json(&kv[0])?, from_json(&kv[1])?))
-                    }
+                    Json::Array(kv) if kv.len() == 2 => Ok((value(&kv[0])?, value(&kv[1])?)),
                     _ => Err("a $map entry must be a [key, value] pair".to_string()),
                 })
                 .collect::<Result<_, _>>()?,

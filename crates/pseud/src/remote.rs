@@ -11,7 +11,8 @@ use crate::engine::{Command, Outgoing, Pending, RawReply, Route, Shared, WireId}
 use crate::error::{Error, RemoteError};
 use crate::protocol::{MessageId, MessageType};
 use crate::value::{
-    Args, IntoArgs, Value, from_value, read_value, work_body, write_msgpack, write_value,
+    Args, CodecError, IntoArgs, Value, from_value, read_value, work_body, write_msgpack,
+    write_value,
 };
 
 /// A peer you can call: the server of a [`crate::Client`], a client of a
@@ -179,7 +180,7 @@ impl Request {
         if let Err(reason) = write_msgpack(&mut self.args, &value) {
             self.error.get_or_insert(Error::Encode {
                 what: format!("argument {}", self.nargs + 1),
-                reason,
+                reason: reason.to_string(),
             });
         }
         self.nargs += 1;
@@ -203,7 +204,7 @@ impl Request {
         if let Err(reason) = write_msgpack(&mut self.kwargs, &value) {
             self.error.get_or_insert(Error::Encode {
                 what: format!("keyword argument {name:?}"),
-                reason,
+                reason: reason.to_string(),
             });
         }
         self.nkwargs += 1;
@@ -266,9 +267,9 @@ fn plain_work_body(name: &str, args: impl IntoArgs) -> Result<Vec<u8>, Error> {
 }
 
 fn decode_reply<R: DeserializeOwned + 'static>(name: &str, reply: RawReply) -> Result<R, Error> {
-    let decode = |reason: String| Error::Decode {
+    let decode = |e: CodecError| Error::Decode {
         name: name.to_string(),
-        reason,
+        reason: e.to_string(),
     };
     match reply.kind {
         MessageType::Ok => {

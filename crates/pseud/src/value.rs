@@ -44,53 +44,73 @@ impl Args {
     }
 }
 
+/// Why a value could not be encoded to, or decoded from, msgpack.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CodecError {
+    /// serde could not encode the value.
+    #[error("{0}")]
+    Encode(#[from] rmp_serde::encode::Error),
+    /// The bytes are not one valid msgpack value.
+    #[error("undecodable msgpack: {0}")]
+    Undecodable(#[source] rmpv::decode::Error),
+    /// A valid value followed by more bytes.
+    #[error("undecodable msgpack: {0} trailing bytes after the value")]
+    TrailingBytes(usize),
+    /// The reserved marker 0xc1, which rmpv would read as nil.
+    #[error("undecodable msgpack: reserved byte 0xc1")]
+    ReservedByte,
+    /// The value does not fit the requested type.
+    #[error("{0}")]
+    Mismatch(#[from] rmpv::ext::Error),
+}
+
 /// Encodes a typed value as msgpack. A [`Value`] is written as it is.
-pub fn to_msgpack<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
+pub fn to_msgpack<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, CodecError> {
     let mut buf = Vec::new();
     write_msgpack(&mut buf, value)?;
     Ok(buf)
 }
 
 /// Appends a typed value to `buf` as msgpack (structs as maps keyed by field name).
-pub fn write_msgpack<T: Serialize + ?Sized>(buf: &mut Vec<u8>, value: &T) -> Result<(), String> {
-    value
-        .serialize(&mut rmp_serde::Serializer::new(buf).with_struct_map())
-        .map_err(|e| e.to_string())
+pub fn write_msgpack<T: Serialize + ?Sized>(
+    buf: &mut Vec<u8>,
+    value: &T,
+) -> Result<(), CodecError> {
+    Ok(value.serialize(&mut rmp_serde::Serializer::new(buf).with_struct_map())?)
 }
 
 /// Decodes a typed value from msgpack bytes; the whole input must be one value.
-pub fn from_msgpack<T: DeserializeOwned + 'static>(bytes: &[u8]) -> Result<T, String> {
+pub fn from_msgpack<T: DeserializeOwned + 'static>(bytes: &[u8]) -> Result<T, CodecError> {
     let value = read_value(bytes)?;
     from_value(value)
 }
 
 /// Converts a decoded [`Value`] into a typed value (a `Value` target is moved as is).
-pub fn from_value<T: DeserializeOwned + 'static>(value: Value) -> Result<T, String> {
+pub fn from_value<T: DeserializeOwned + 'static>(value: Value) -> Result<T, CodecError> {
     let boxed: Box<dyn Any> = Box::new(value);
     match boxed.downcast::<T>() {
         Ok(same) => Ok(*same),
-        Err(boxed) => match boxed.downcast::<Value>() {
-            Ok(value) => rmpv::ext::from_value(*value).map_err(|e| e.to_string()),
-            Err(_) => Err("internal: value lost its type".into()),
-        },
+        Err(boxed) => {
+            // It went in as a Value: downcasting back cannot fail.
+            let value = boxed.downcast::<Value>().map_or(Value::Nil, |v| *v);
+            Ok(rmpv::ext::from_value(value)?)
+        }
     }
 }
 
 /// Decodes exactly one msgpack value; trailing bytes are an error.
-pub fn read_value(bytes: &[u8]) -> Result<Value, String> {
+pub fn read_value(bytes: &[u8]) -> Result<Value, CodecError> {
     let mut cursor = bytes;
     let value = rmpv::decode::read_value_ref_with_max_depth(&mut cursor, MAX_DEPTH)
-        .map_err(|e| format!("undecodable msgpack: {e}"))?
+        .map_err(CodecError::Undecodable)?
         .to_owned();
     if !cursor.is_empty() {
-        return Err(format!(
-            "undecodable msgpack: {} trailing bytes after the value",
-            cursor.len()
-        ));
+        return Err(CodecError::TrailingBytes(cursor.len()));
     }
     // rmpv reads the reserved marker 0xc1 as nil; only a value with a nil can hide one.
     if contains_nil(&value) && has_reserved_marker(bytes) {
-        return Err("undecodable msgpack: reserved byte 0xc1".into());
+        return Err(CodecError::ReservedByte);
     }
     Ok(value)
 }
@@ -207,9 +227,9 @@ macro_rules! tuple_args {
         impl<$($t: Serialize),*> IntoArgs for ($($t,)*) {
             #[allow(unused_variables)]
             fn write_args(self, buf: &mut Vec<u8>) -> Result<u32, Error> {
-                $(write_msgpack(buf, &self.$n).map_err(|reason| Error::Encode {
+                $(write_msgpack(buf, &self.$n).map_err(|e| Error::Encode {
                     what: format!("argument {}", $n),
-                    reason,
+                    reason: e.to_string(),
                 })?;)*
                 Ok(0 $(+ { let _ = $n; 1 })*)
             }
@@ -262,7 +282,7 @@ pub(crate) fn decode_work(body: &[u8]) -> Result<Work<'_>, Fault> {
 
 fn decode_any_work(body: &[u8]) -> Result<Work<'_>, Fault> {
     let protocol = |m: String| Fault::new(crate::error::PROTOCOL_ERROR, m);
-    let value = read_value(body).map_err(protocol)?;
+    let value = read_value(body).map_err(|e| protocol(e.to_string()))?;
     let Value::Array(mut items) = value else {
         return Err(protocol(
             "WORK body must be an array [name, args, kwargs]".into(),

@@ -296,7 +296,7 @@ fn work_body() -> Res<Vec<u8>> {
         Value::Array(vec![Value::from(1), Value::from(2)]),
         Value::Map(Vec::new()),
     ]);
-    to_msgpack(&body)
+    to_msgpack(&body).map_err(|e| e.to_string())
 }
 
 /// The kinds of measurement.

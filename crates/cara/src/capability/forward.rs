@@ -9,7 +9,7 @@ use pseud::{Args, Context, Fault, Value};
 use super::Target;
 use super::context::{PeerCtx, decode_target, encode_target};
 use super::session::{Session, hex};
-use super::wire::{CALL, is_capability};
+use super::wire::{CALL, CAPABILITY_ERROR, is_capability};
 use crate::dispatch::{ANY, BoxFuture, InterfaceInfo, Reply, bind};
 
 /// A `call` ready to run.
@@ -52,7 +52,7 @@ impl Session {
             // Scoping: never reach an object that was not exported to this peer.
             tracing::warn!(peer = %hex(&peer), id = format_args!("{id:x}"), "call on an object not exported to this peer");
             return Err(Fault::new(
-                "CapabilityError",
+                CAPABILITY_ERROR,
                 format!("no object {id:#x} was exported to this peer"),
             ));
         };
@@ -72,7 +72,7 @@ impl Session {
                     .position(|m| m.interface_id == interface_id && m.ordinal == ordinal)
                 else {
                     return Err(Fault::new(
-                        "CapabilityError",
+                        CAPABILITY_ERROR,
                         format!(
                             "{} has no method {ordinal} of interface {interface_id:#x}",
                             info.name
@@ -99,7 +99,7 @@ impl Session {
                         .await
                         .map_err(|e| match e {
                             pseud::Error::Remote(r) => Fault::from(r),
-                            other => Fault::new("CapabilityError", other.to_string()),
+                            other => Fault::new(CAPABILITY_ERROR, other.to_string()),
                         })
                 })))
             }

@@ -41,7 +41,7 @@ pub(crate) use context::{PeerCtx, decode_target, encode_target};
 pub(crate) use dialect::Naming;
 pub(crate) use import::Import;
 pub use session::{exported_objects, sends_releases};
-pub use wire::{CALL, EXT_EXPORTED, EXT_YOURS, RELEASE};
+pub use wire::{CALL, CAPABILITY_ERROR, EXT_EXPORTED, EXT_YOURS, RELEASE};
 
 /// What a capability value refers to.
 #[derive(Clone)]

@@ -13,6 +13,9 @@ pub(crate) const EXT_LOOPBACK: i8 = 102;
 pub const CALL: &str = "call";
 /// The WORK name that releases references to an exported object.
 pub const RELEASE: &str = "cara.release";
+/// The error class of a call on an object the caller may not reach (not exported
+/// to it, no such method), or of a forwarded call that failed on the way.
+pub const CAPABILITY_ERROR: &str = "CapabilityError";
 
 /// Whether an extension code is one of the capability codes.
 pub(crate) fn is_capability(code: i8) -> bool {

@@ -121,7 +121,7 @@ async fn call(args: &CallArgs) -> Result<Value, Error> {
 fn parse(text: &str) -> Result<Value, String> {
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("{text:?} is not JSON: {e}"))?;
-    pseud::json::from_json(&json)
+    pseud::json::from_json(&json).map_err(|e| e.to_string())
 }
 
 /// The `{class, message}` printed for an error, named like the Python peer's.
