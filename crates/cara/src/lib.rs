@@ -9,6 +9,7 @@
 //! Generated code depends on this crate alone.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod blocking;
 mod capability;
 mod codec;
 mod dispatch;
