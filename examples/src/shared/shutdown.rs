@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// How long running calls may take to finish once a signal arrived; the servers
 /// stop well within a second either way.
-pub const STOP_GRACE: Duration = Duration::from_millis(500);
+pub const STOP_GRACE: Duration = Duration::from_millis(250);
 
 /// Waits for SIGTERM or SIGINT. Fails only if the signal handlers cannot be set up.
 pub async fn signalled() -> std::io::Result<&'static str> {
