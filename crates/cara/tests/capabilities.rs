@@ -380,3 +380,60 @@ async fn callbacks_work_under_plain_security_too() {
     let adder = calc.get_adder(1).await.unwrap();
     assert_eq!(adder.add(1).await.unwrap(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capabilities_travel_on_server_to_client_calls_both_ways() {
+    // The client serves a Calc too; the server calls it by user id (send_to).
+    let server = cara::Server::builder("server")
+        .security(cara::ServerSecurity::TrustedPeer)
+        .bind("tcp://127.0.0.1:0")
+        .start()
+        .unwrap();
+    let mut events = server.events();
+    let client = cara::Client::builder()
+        .security(cara::ClientSecurity::plain("alice", "x"))
+        .connect(&server.endpoints()[0])
+        .unwrap();
+    cara::serve(client.registry(), CalcServer::new(CalcImpl::default())).unwrap();
+    // The client's greeting registers it under its user id.
+    loop {
+        match events.recv().await.unwrap() {
+            cara::PeerEvent::Connected { user_id, .. } if user_id == b"alice" => break,
+            _ => {}
+        }
+    }
+    let on_client = CalcClient::new(server.send_to("alice"));
+    // Client → server: the client returns an object; the server calls it.
+    let adder = on_client.get_adder(10).await.unwrap();
+    assert!(!adder.stub().is_local());
+    assert_eq!(adder.add(1).await.unwrap(), 11);
+    assert_eq!(
+        adder.add(1).await.unwrap(),
+        12,
+        "the client's object keeps its state"
+    );
+    // Server → client: the server passes its own object; the client calls it back.
+    assert_eq!(
+        on_client
+            .evaluate(ValueClient::from_server(Constant(4.5)))
+            .await
+            .unwrap(),
+        9.0
+    );
+    // Passed back to its owner: the client's own object comes home as itself.
+    let echoed = on_client.echo(adder.clone()).await.unwrap();
+    assert!(
+        echoed.was_local,
+        "the client saw its own object, not a proxy"
+    );
+    assert_eq!(echoed.adder.add(1).await.unwrap(), 13);
+    // Released when the server drops it: the client's export table empties.
+    let probe = client.server().clone();
+    drop((adder, echoed));
+    eventually("the client's exports are released", || {
+        cara::exported_objects(&probe) == 0
+    })
+    .await;
+    client.stop().await;
+    server.stop().await;
+}

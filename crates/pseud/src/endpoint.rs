@@ -198,6 +198,7 @@ impl Running {
             events: tokio::sync::broadcast::channel(256).0,
             closed: tokio::sync::watch::channel(false).0,
             local_user_id: opts.local_user_id.clone(),
+            user_routes: RwLock::new(HashMap::new()),
             id: {
                 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
                 NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)

@@ -38,6 +38,16 @@ impl Remote {
         }
     }
 
+    /// The routing id of the connection this remote reaches now: its own for a
+    /// client's server or a caller; for a remote addressed by user id, that user's
+    /// current connection (`None` while the user has none).
+    pub fn connection_key(&self) -> Option<Vec<u8>> {
+        match &self.route {
+            Route::Server(name) | Route::RoutingId(name) => Some(name.to_vec()),
+            Route::UserId(user) => self.shared.user_route(user).map(|r| r.to_vec()),
+        }
+    }
+
     /// The user id this endpoint presents to its peer (its PLAIN username), or empty.
     pub fn local_user_id(&self) -> &[u8] {
         &self.shared.local_user_id

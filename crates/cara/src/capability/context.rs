@@ -32,11 +32,12 @@ thread_local! {
 }
 
 impl PeerCtx {
-    /// The context for talking to `remote`.
+    /// The context for talking to `remote`: for a remote addressed by user id
+    /// (`server.send_to(user)`), that user's current connection.
     pub(crate) fn for_remote(remote: &Remote) -> PeerCtx {
         PeerCtx::Remote {
             session: session_for(remote),
-            peer: remote.peer_key().map(<[u8]>::to_vec).unwrap_or_default(),
+            peer: remote.connection_key().unwrap_or_default(),
             remote: remote.clone(),
         }
     }
@@ -98,9 +99,10 @@ pub(crate) fn encode_target(target: &Target, info: &'static InterfaceInfo) -> Va
             table.push(target.clone());
             Value::Ext(EXT_LOOPBACK, id_payload(table.len() as u64 - 1))
         }
-        Some(PeerCtx::Remote { peer, .. }) if peer.is_empty() => {
+        Some(PeerCtx::Remote { peer, remote, .. }) if peer.is_empty() => {
             tracing::error!(
-                "a capability cannot travel to a remote addressed by user id (send_to); it travels as nil"
+                peer = %remote,
+                "a capability cannot travel to a peer that is not connected; it travels as nil"
             );
             Value::Nil
         }
@@ -147,6 +149,11 @@ pub(crate) fn decode_target(value: Value) -> Result<Target, DecodeError> {
     };
     let id = read_id(&data).ok_or_else(|| DecodeError::new("malformed capability payload"))?;
     PeerCtx::with_current(|ctx| match (ctx, code) {
+        (Some(PeerCtx::Remote { peer, remote, .. }), _) if peer.is_empty() => {
+            Err(DecodeError::new(format!(
+                "a capability from {remote}, which is not connected"
+            )))
+        }
         (Some(PeerCtx::Loopback(table)), EXT_LOOPBACK) => usize::try_from(id)
             .ok()
             .and_then(|i| {

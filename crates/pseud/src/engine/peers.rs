@@ -202,10 +202,11 @@ impl Engine {
                     .iter()
                     .find(|(_, u)| **u == user_id)
                     .map(|(r, _)| r.clone());
-                match other {
-                    Some(r) => self.routes.insert(user_id.clone(), r),
+                match &other {
+                    Some(r) => self.routes.insert(user_id.clone(), r.clone()),
                     None => self.routes.remove(&user_id),
                 };
+                self.shared.set_user_route(&user_id, other);
             }
             let _ = self.shared.events.send(PeerEvent::Disconnected {
                 user_id,

@@ -167,6 +167,12 @@ impl Engine {
         if self.is_client {
             return;
         }
+        // The route first: whoever reacts to the Connected event can reach the peer.
+        if self.routes.get(user_id) != Some(routing_id) {
+            self.routes.insert(user_id.to_vec(), routing_id.clone());
+            self.shared
+                .set_user_route(user_id, Some(routing_id.clone()));
+        }
         if let std::collections::hash_map::Entry::Vacant(entry) =
             self.peers.entry(routing_id.clone())
         {
@@ -177,9 +183,6 @@ impl Engine {
                 user_id: user_id.to_vec(),
                 routing_id: routing_id.to_vec(),
             });
-        }
-        if self.routes.get(user_id) != Some(routing_id) {
-            self.routes.insert(user_id.to_vec(), routing_id.clone());
         }
     }
 

@@ -155,6 +155,9 @@ pub(crate) struct Shared {
     pub local_user_id: Vec<u8>,
     /// Unique in the process, never reused.
     pub id: u64,
+    /// A copy of the engine's user id → routing id map (what `send_to` reaches),
+    /// written only when it changes, for layers that key state by connection.
+    pub user_routes: RwLock<HashMap<Vec<u8>, Arc<[u8]>>>,
 }
 
 impl Shared {
@@ -174,6 +177,21 @@ impl Shared {
                 None
             }
         })
+    }
+
+    /// Mirrors a change of the engine's route for `user` (`None`: no connection).
+    pub(super) fn set_user_route(&self, user: &[u8], route: Option<Arc<[u8]>>) {
+        let mut routes = self.user_routes.write().unwrap_or_else(|p| p.into_inner());
+        match route {
+            Some(r) => routes.insert(user.to_vec(), r),
+            None => routes.remove(user),
+        };
+    }
+
+    /// The routing id of `user`'s current connection.
+    pub(crate) fn user_route(&self, user: &[u8]) -> Option<Arc<[u8]>> {
+        let routes = self.user_routes.read().unwrap_or_else(|p| p.into_inner());
+        routes.get(user).cloned()
     }
 
     pub(super) fn fail(&self, id: &MessageId, err: Error) {
