@@ -256,3 +256,25 @@ impl calc::calculator_capnp::Value for Half {
         Ok(self.0)
     }
 }
+
+#[test]
+fn a_blocking_typed_client_against_the_original_server() {
+    let (_server, endpoint) = original_server("trusted_peer");
+    let rt = cara::blocking::Runtime::new().unwrap();
+    let calc = rt
+        .enter(|| {
+            CalculatorClient::connect_with(
+                cara::Client::builder().security(cara::ClientSecurity::plain("test", "_")),
+                &endpoint,
+            )
+        })
+        .unwrap();
+    assert_eq!(rt.block_on(calc.add(2, 5)).unwrap(), 7);
+    let d = rt.block_on(calc.divide(7.0, 2.0)).unwrap();
+    assert_eq!((d.quotient, d.remainder), (3.0, 1.0));
+    // The original server calls our object back by our user id.
+    let doubled = rt
+        .block_on(calc.evaluate(ValueClient::from_server(Half(8.0))))
+        .unwrap();
+    assert_eq!(doubled, 16.0);
+}

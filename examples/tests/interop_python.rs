@@ -521,3 +521,40 @@ fn the_python_guides_plain_client_calls_calculator_serve_trusted_peer() {
         ]
     );
 }
+
+#[test]
+fn a_blocking_client_calls_python_pseud_with_plain_and_a_callback() {
+    let mut serve = py();
+    serve.args([
+        "serve",
+        "--endpoint",
+        "tcp://127.0.0.1:*",
+        "--security",
+        "trusted_peer",
+    ]);
+    let server = Served::start(serve);
+    // Plain synchronous code: no async fn anywhere in this test.
+    let rt = cara::blocking::Runtime::new().unwrap();
+    let client = rt
+        .enter(|| {
+            cara::Client::builder()
+                .security(cara::ClientSecurity::plain("dave", "x"))
+                .connect(&server.endpoint)
+        })
+        .unwrap();
+    client
+        .register("client.ping", || "pong from a blocking client")
+        .unwrap();
+    let remote = client.server().clone();
+    assert_eq!(rt.block_on(remote.call::<i64>("add", (2, 5))).unwrap(), 7);
+    let kw: Vec<i64> = rt
+        .block_on(remote.request("kw").arg(1).kwarg("b", 3).send())
+        .unwrap();
+    assert_eq!(kw, [1, 3]);
+    // The Python server calls us back while this thread waits in block_on.
+    let back: String = rt.block_on(remote.call("callback.inline", ())).unwrap();
+    assert_eq!(back, "pong from a blocking client");
+    let who: serde_bytes::ByteBuf = rt.block_on(remote.call("whoami", ())).unwrap();
+    assert_eq!(&who[..], b"dave");
+    rt.block_on(client.stop());
+}
