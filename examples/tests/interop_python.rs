@@ -4,11 +4,15 @@
 //! `CARA_PYTHON` (the README's test command sets it up). The Rust side is `pseud-demo`
 //! and the `pseud` crate itself.
 
-use std::io::{BufRead, BufReader, Write};
+mod support;
+
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::process::{Command, Stdio};
+use std::sync::mpsc::channel;
 use std::time::Duration;
+
+use support::{Process, Stdin};
 
 use serde_json::{Value as Json, json};
 
@@ -39,64 +43,26 @@ fn py() -> Command {
     c
 }
 
-/// A running server process; stdin stays open (EOF stops it), stdout is read by a thread.
+/// A running server process (stdin stays open: EOF stops the Python peer) and the
+/// endpoint its ready line names.
 struct Served {
-    child: Child,
-    _stdin: ChildStdin,
-    lines: Receiver<String>,
+    process: Process,
     endpoint: String,
 }
 
 impl Served {
-    fn start(mut cmd: Command) -> Served {
-        let mut child = cmd
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("server process starts");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut served = Served {
-            child,
-            _stdin: stdin,
-            lines,
-            endpoint: String::new(),
-        };
-        let ready = served.next_event("ready");
-        served.endpoint = ready["endpoint"].as_str().unwrap().to_string();
-        served
+    fn start(cmd: Command) -> Served {
+        let mut process = Process::start(cmd, Stdin::Open);
+        let endpoint = process.ready_endpoint();
+        Served { process, endpoint }
     }
 
-    /// The next stdout event of this kind (other lines are skipped), within 30 s.
-    fn next_event(&self, kind: &str) -> Json {
-        let deadline = std::time::Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let line = self
-                .lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no {kind:?} event within {WAIT:?}"));
-            let event: Json = serde_json::from_str(&line).unwrap_or(Json::Null);
-            if event["event"] == kind {
-                return event;
-            }
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    /// The next stdout event of this kind (other lines are skipped).
+    fn next_event(&mut self, kind: &str) -> Json {
+        self.process.wait_for(kind, |line| {
+            let event: Json = serde_json::from_str(line).ok()?;
+            (event["event"] == kind).then_some(event)
+        })
     }
 }
 
@@ -301,7 +267,7 @@ fn server_to_client_calls_both_ways() {
         "--call-client",
         "dave",
     ]);
-    let rust_server = Served::start(serve);
+    let mut rust_server = Served::start(serve);
     let mut call = py();
     plain_call(&mut call, &rust_server.endpoint, "dave", "x");
     call.args(["--stay", "3", "add", "[1,1]"]);
@@ -324,7 +290,7 @@ fn server_to_client_calls_both_ways() {
         "--call-client",
         "erin",
     ]);
-    let py_server = Served::start(serve);
+    let mut py_server = Served::start(serve);
     let mut call = demo();
     plain_call(&mut call, &py_server.endpoint, "erin", "x");
     call.args(["--stay", "3", "add", "[1,1]"]);
@@ -477,6 +443,7 @@ async fn rust_client_calls_an_object_a_python_server_handed_out() {
     );
     drop(adder);
     // Dropping the last reference releases the Python object.
+    let mut server = server;
     let released = tokio::task::spawn_blocking(move || server.next_event("released"))
         .await
         .unwrap();

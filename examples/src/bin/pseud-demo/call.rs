@@ -98,12 +98,15 @@ async fn call(args: &CallArgs) -> Result<Value, Error> {
         }
     };
     let timeout = Duration::from_secs_f64(args.timeout.clamp(0.001, 86_400.0));
+    // Registered before connecting: a server may call us as soon as we arrive.
+    let registry = pseud::Registry::new();
+    registry.register("client.ping", || "pong")?;
     let client = Client::builder()
         .server_name(&args.name)
         .security(security)
         .timeout(timeout)
+        .registry(registry)
         .connect(&args.endpoint)?;
-    client.register("client.ping", || "pong")?;
     let result = client.call_dynamic(&args.function, call_args).await;
     if let Ok(value) = &result
         && args.stay > 0.0
