@@ -316,6 +316,11 @@ fn struct_arguments_with_enums_lists_unions_groups_and_data_round_trip() {
 fn nested_and_inherited_methods_and_returned_capabilities() {
     let s = Served::shop();
     let e = s.endpoint.as_str();
+    // The names `cara call` tries first are those the generated server registers.
+    let names = s.server.registry().names();
+    for name in ["Outer.Counter.next", "Outer.Counter.add", "Shop.clerk"] {
+        assert!(names.contains(&name.to_string()), "{name} not in {names:?}");
+    }
     assert_eq!(
         ok(call(SHOP, e, &[], "Outer.Counter.next", None)),
         json!(u64::MAX)
@@ -491,6 +496,28 @@ fn bare_method_names_are_the_fallback_as_for_typed_clients() {
         "{err}"
     );
     drop(s.server);
+}
+
+#[test]
+fn qualified_names_go_first_and_nested_interfaces_use_their_path() {
+    let s = Served::start(|s| {
+        s.register("Shop.add", |a: i64, b: i64| a + b + 100)
+            .unwrap();
+        s.register("add", |a: i64, b: i64| a + b).unwrap();
+        s.register("Outer.Counter.next", || 42u64).unwrap();
+        s.register("Outer.Counter.add", |a: i64, b: i64| a * b)
+            .unwrap();
+    });
+    let e = s.endpoint.as_str();
+    assert_eq!(
+        ok(call(SHOP, e, &[], "Shop.add", Some("[1, 2]"))),
+        json!(103)
+    );
+    assert_eq!(ok(call(SHOP, e, &[], "Counter.next", None)), json!(42));
+    assert_eq!(
+        ok(call(SHOP, e, &[], "Counter.add", Some("[3, 4]"))),
+        json!(12)
+    );
 }
 
 #[test]
