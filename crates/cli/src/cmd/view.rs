@@ -3,9 +3,16 @@
 //! they are served under, and types written in Cap'n Proto syntax.
 
 use cara_schema::{
-    AnyPointer, Binding, BrandScopeKind, Field, FieldKind, Method, Node, NodeKind, SchemaSet,
-    StructNode, Type,
+    AnyPointer, Binding, Brand, BrandScopeKind, Field, FieldKind, Method, Node, NodeKind,
+    SchemaSet, StructNode, Type,
 };
+
+/// The generic bindings in force where a value is read: for each generic scope (a
+/// struct's or interface's id), the types its parameters are bound to.
+pub type Bindings = Vec<(u64, Vec<Type>)>;
+
+/// What an unbound generic parameter reads as.
+static ANY: Type = Type::AnyPointer(AnyPointer::AnyKind);
 
 /// A name that does not resolve.
 #[derive(Debug, thiserror::Error)]
@@ -189,6 +196,39 @@ impl<'a> View<'a> {
         }
     }
 
+    /// The bindings inside a type branded `brand` (`Pair(Text, Data)`), seen from where
+    /// `outer` holds. Scopes the brand does not bind keep their outer bindings.
+    pub fn enter(&self, brand: &Brand, outer: &Bindings) -> Bindings {
+        let mut inner = outer.clone();
+        for scope in &brand.scopes {
+            if let BrandScopeKind::Bind(bindings) = &scope.kind {
+                let types = bindings
+                    .iter()
+                    .map(|b| match b {
+                        Binding::Unbound => ANY.clone(),
+                        Binding::Type(t) => self.resolve(t, outer).clone(),
+                    })
+                    .collect();
+                inner.retain(|(id, _)| *id != scope.scope_id);
+                inner.push((scope.scope_id, types));
+            }
+        }
+        inner
+    }
+
+    /// `ty`, or the type a generic parameter is bound to in `bindings` (`AnyPointer`
+    /// when unbound).
+    pub fn resolve<'t>(&self, ty: &'t Type, bindings: &'t Bindings) -> &'t Type {
+        match ty {
+            Type::AnyPointer(AnyPointer::Parameter { scope_id, index }) => bindings
+                .iter()
+                .find(|(id, _)| id == scope_id)
+                .and_then(|(_, types)| types.get(usize::from(*index)))
+                .unwrap_or(&ANY),
+            other => other,
+        }
+    }
+
     /// The wire key of a field: its ordinal; for a group, the smallest ordinal inside.
     pub fn field_key(&self, field: &Field) -> u16 {
         match &field.kind {
@@ -321,6 +361,9 @@ struct All {
   label :union { name @24 :Text; code @25 :UInt32; }
 }
 interface Svc { echo @0 (all :All) -> (all :All); }
+struct Pair(X, Y) { first @0 :X; second @1 :Y; }
+struct Wrap(T) { p @0 :Pair(T, Text); }
+struct Gen { pair @0 :Pair(Size, List(Kind)); open @1 :Pair; wrap @2 :Wrap(List(Kind)); }
 "#;
 
     pub(crate) fn set() -> SchemaSet {

@@ -10,7 +10,7 @@ use cara::pseud::json::to_json;
 use cara_schema::{Field, FieldKind, NodeKind, Type};
 use serde_json::{Map, Number, Value as Json, json};
 
-use crate::cmd::view::{FlatMethod, View, qualified};
+use crate::cmd::view::{Bindings, FlatMethod, View, qualified};
 
 /// Converts reply values to JSON for one schema, collecting warnings.
 #[derive(Debug)]
@@ -40,24 +40,27 @@ impl<'a> FromValue<'a> {
         let Some((node, s)) = self.view.struct_node(id) else {
             return self.unfit(value, "results", "the method's results");
         };
+        let b = &self
+            .view
+            .enter(&method.method.result_brand, &Bindings::new());
         if node.scope_id != 0 {
-            return self.strukt(value, id, "result");
+            return self.strukt(value, id, b, "result");
         }
         match s.fields.as_slice() {
             [] if value.is_nil() => Json::Null,
             [] => self.unfit(value, "result", "no results (nil)"),
             [single] if single.discriminant_value == cara_schema::NO_DISCRIMINANT => {
-                self.field(value, single, &single.name)
+                self.field(value, single, b, &single.name)
             }
-            _ => self.strukt(value, id, "results"),
+            _ => self.strukt(value, id, b, "results"),
         }
     }
 
-    /// A struct field's value.
-    pub fn field(&mut self, value: &Value, field: &Field, at: &str) -> Json {
+    /// A struct field's value; `b` are the generic bindings of its struct.
+    pub fn field(&mut self, value: &Value, field: &Field, b: &Bindings, at: &str) -> Json {
         match &field.kind {
-            FieldKind::Slot { ty, .. } => self.value(value, ty, at),
-            FieldKind::Group { type_id } => self.strukt(value, *type_id, at),
+            FieldKind::Slot { ty, .. } => self.value(value, ty, b, at),
+            FieldKind::Group { type_id } => self.strukt(value, *type_id, b, at),
         }
     }
 
@@ -69,9 +72,9 @@ impl<'a> FromValue<'a> {
         to_json(value)
     }
 
-    /// A value of type `ty`.
-    pub fn value(&mut self, value: &Value, ty: &Type, at: &str) -> Json {
-        match (ty, value) {
+    /// A value of type `ty`, generic parameters bound by `b`.
+    pub fn value(&mut self, value: &Value, ty: &Type, b: &Bindings, at: &str) -> Json {
+        match (self.view.resolve(ty, b), value) {
             (Type::Void, _) => Json::Null,
             (Type::Bool, Value::Boolean(b)) => Json::Bool(*b),
             (
@@ -101,7 +104,7 @@ impl<'a> FromValue<'a> {
                 items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| self.value(item, inner, &format!("{at}[{i}]")))
+                    .map(|(i, item)| self.value(item, inner, b, &format!("{at}[{i}]")))
                     .collect(),
             ),
             (Type::Enum { type_id, .. }, Value::Integer(i)) => {
@@ -117,7 +120,10 @@ impl<'a> FromValue<'a> {
                 name.map_or_else(|| to_json(value), Json::String)
             }
             (Type::Enum { .. }, Value::String(s)) if s.as_str().is_some() => to_json(value),
-            (Type::Struct { type_id, .. }, _) => self.strukt(value, *type_id, at),
+            (Type::Struct { type_id, brand }, _) => {
+                let inner = self.view.enter(brand, b);
+                self.strukt(value, *type_id, &inner, at)
+            }
             (Type::Interface { .. }, Value::Nil) => Json::Null,
             (Type::Interface { type_id, .. }, Value::Ext(100 | 101, _)) => {
                 let name = self
@@ -136,7 +142,7 @@ impl<'a> FromValue<'a> {
 
     /// A struct (or group): a map keyed by ordinal or name, printed keyed by name
     /// in schema order.
-    fn strukt(&mut self, value: &Value, type_id: u64, at: &str) -> Json {
+    fn strukt(&mut self, value: &Value, type_id: u64, b: &Bindings, at: &str) -> Json {
         let Some((node, s)) = self.view.struct_node(type_id) else {
             return self.unfit(value, at, &format!("struct {type_id:#x}"));
         };
@@ -176,7 +182,7 @@ impl<'a> FromValue<'a> {
         for (p, v) in known {
             let field = &s.fields[p];
             let inner = format!("{at}.{}", field.name);
-            let json = self.field(v, field, &inner);
+            let json = self.field(v, field, b, &inner);
             out.insert(field.name.clone(), json);
         }
         for (k, v) in unknown {
@@ -219,9 +225,11 @@ mod tests {
             "label": {"name": "n"},
         });
         let ty = all(&set);
-        let value = ToValue::new(view).value(&input, &ty, "all").unwrap();
+        let value = ToValue::new(view)
+            .value(&input, &ty, &Bindings::new(), "all")
+            .unwrap();
         let mut from = FromValue::new(view);
-        let back = from.value(&value, &ty, "all");
+        let back = from.value(&value, &ty, &Bindings::new(), "all");
         assert_eq!(back, input);
         assert!(from.warnings().is_empty(), "{:?}", from.warnings());
         // Schema order, whatever order the keys came in; floats stay floats.
@@ -244,7 +252,7 @@ mod tests {
             (Value::from(11), Value::from(7)),
             (Value::from(14), Value::Nil),
         ]);
-        let json = from.value(&value, &all(&set), "r");
+        let json = from.value(&value, &all(&set), &Bindings::new(), "r");
         assert_eq!(
             json.to_string(),
             r#"{"f64":7.0,"text":5,"list":[],"kind":7,"cap":{"$capability":"Svc"},"@99":"new"}"#

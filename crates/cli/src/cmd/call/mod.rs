@@ -17,7 +17,7 @@ use cara::pseud::{self, Args as CallArgs, ClientSecurity};
 use cara::{Error, Value};
 use serde_json::{Value as Json, json};
 
-use super::view::{FlatMethod, LookupError, View};
+use super::view::{Bindings, FlatMethod, LookupError, View};
 use from_value::FromValue;
 use to_value::{ConvertError, ToValue};
 
@@ -219,6 +219,7 @@ pub fn arguments(
         }
     };
     let to = ToValue::new(view);
+    let b = &view.enter(&method.method.param_brand, &Bindings::new());
     match json {
         Json::Null => Ok(CallArgs::default()),
         Json::Array(items) => {
@@ -233,7 +234,7 @@ pub fn arguments(
             let values = items
                 .iter()
                 .zip(params)
-                .map(|(item, field)| to.field(item, field, &field.name))
+                .map(|(item, field)| to.field(item, field, b, &field.name))
                 .collect::<Result<Vec<Value>, _>>()?;
             Ok(CallArgs::positional(values))
         }
@@ -247,7 +248,7 @@ pub fn arguments(
                         params: param_names(),
                     });
                 };
-                out = out.kwarg(key.clone(), to.field(item, field, key)?);
+                out = out.kwarg(key.clone(), to.field(item, field, b, key)?);
             }
             Ok(out)
         }

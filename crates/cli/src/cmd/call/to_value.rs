@@ -13,13 +13,14 @@
 //! | enum | an enumerant name, or its ordinal |
 //! | struct | an object keyed by field names (or `null`); a group or named union by its name |
 //! | interface | `null` only (a null capability) |
-//! | `AnyPointer` and generic parameters | the `pseud::json` form, as is |
+//! | a generic parameter | as the type its brand binds it to |
+//! | `AnyPointer`, unbound generic parameters | the `pseud::json` form, as is |
 
 use cara::Value;
 use cara_schema::{Field, FieldKind, NO_DISCRIMINANT, NodeKind, Type};
 use serde_json::Value as Json;
 
-use crate::cmd::view::{View, qualified};
+use crate::cmd::view::{Bindings, View, qualified};
 
 /// JSON that does not fit the parameter types.
 #[derive(Debug, thiserror::Error)]
@@ -141,15 +142,30 @@ impl<'a> ToValue<'a> {
     }
 
     /// The value of a struct field (or parameter) from JSON.
-    pub fn field(&self, json: &Json, field: &Field, at: &str) -> Result<Value, ConvertError> {
+    /// `bindings` are the generic bindings of the struct that holds it.
+    pub fn field(
+        &self,
+        json: &Json,
+        field: &Field,
+        bindings: &Bindings,
+        at: &str,
+    ) -> Result<Value, ConvertError> {
         match &field.kind {
-            FieldKind::Slot { ty, .. } => self.value(json, ty, at),
-            FieldKind::Group { type_id } => self.strukt(json, *type_id, at),
+            FieldKind::Slot { ty, .. } => self.value(json, ty, bindings, at),
+            // A group reads its fields in the bindings of its struct.
+            FieldKind::Group { type_id } => self.group(json, *type_id, bindings, at),
         }
     }
 
-    /// A value of type `ty` from JSON.
-    pub fn value(&self, json: &Json, ty: &Type, at: &str) -> Result<Value, ConvertError> {
+    /// A value of type `ty` from JSON, generic parameters bound by `bindings`.
+    pub fn value(
+        &self,
+        json: &Json,
+        ty: &Type,
+        bindings: &Bindings,
+        at: &str,
+    ) -> Result<Value, ConvertError> {
+        let ty = self.view.resolve(ty, bindings);
         let mismatch = |expected: &str| ConvertError::Mismatch {
             at: at.to_string(),
             expected: expected.to_string(),
@@ -205,13 +221,15 @@ impl<'a> ToValue<'a> {
                     items
                         .iter()
                         .enumerate()
-                        .map(|(i, item)| self.value(item, inner, &format!("{at}[{i}]")))
+                        .map(|(i, item)| self.value(item, inner, bindings, &format!("{at}[{i}]")))
                         .collect::<Result<_, _>>()?,
                 ),
                 _ => return Err(mismatch(&format!("{} (an array)", self.name(ty)))),
             },
             Type::Enum { type_id, .. } => self.enumerant(json, *type_id, at)?,
-            Type::Struct { type_id, .. } => self.strukt(json, *type_id, at)?,
+            Type::Struct { type_id, brand } => {
+                self.group(json, *type_id, &self.view.enter(brand, bindings), at)?
+            }
             Type::Interface { type_id, .. } => match json {
                 Json::Null => Value::Nil,
                 _ => {
@@ -267,9 +285,16 @@ impl<'a> ToValue<'a> {
         }
     }
 
-    /// A struct or group from a JSON object keyed by field names: a map keyed by
+    /// A struct (or group) from a JSON object keyed by field names: a map keyed by
     /// ordinal (groups under their smallest ordinal), one member per union.
-    pub fn strukt(&self, json: &Json, type_id: u64, at: &str) -> Result<Value, ConvertError> {
+    /// `bindings` are the struct's own generic bindings.
+    pub fn group(
+        &self,
+        json: &Json,
+        type_id: u64,
+        bindings: &Bindings,
+        at: &str,
+    ) -> Result<Value, ConvertError> {
         let (node, s) = self
             .view
             .struct_node(type_id)
@@ -305,7 +330,7 @@ impl<'a> ToValue<'a> {
             let inner = format!("{at}.{key}");
             entries.push((
                 Value::from(self.view.field_key(field)),
-                self.field(value, field, &inner)?,
+                self.field(value, field, bindings, &inner)?,
             ));
         }
         if members.len() > 1 {

@@ -11,7 +11,7 @@ fn all_id(set: &cara_schema::SchemaSet) -> u64 {
 fn conv(j: Json) -> Result<Value, ConvertError> {
     let set = set();
     let view = View::new(&set);
-    ToValue::new(view).strukt(&j, all_id(&set), "all")
+    ToValue::new(view).group(&j, all_id(&set), &Bindings::new(), "all")
 }
 
 fn ok(j: Json) -> String {
@@ -167,9 +167,50 @@ fn null_struct_and_list_are_nil() {
     let set = set();
     let t = ToValue::new(View::new(&set));
     assert_eq!(
-        t.strukt(&Json::Null, all_id(&set), "x").unwrap(),
+        t.group(&Json::Null, all_id(&set), &Bindings::new(), "x")
+            .unwrap(),
         Value::Nil
     );
     let list = Type::List(Box::new(Type::Text));
-    assert_eq!(t.value(&Json::Null, &list, "x").unwrap(), Value::Nil);
+    assert_eq!(
+        t.value(&Json::Null, &list, &Bindings::new(), "x").unwrap(),
+        Value::Nil
+    );
+}
+
+#[test]
+fn generic_parameters_take_their_bound_types() {
+    let set = set();
+    let view = View::new(&set);
+    let gen_ty = Type::Struct {
+        type_id: view.declaration("Gen").unwrap().id,
+        brand: Default::default(),
+    };
+    let input = json!({
+        "pair": {"first": {"width": 1}, "second": ["toy"]},
+        "open": {"first": "as is", "second": {"k": 1}},
+        "wrap": {"p": {"first": ["food", "tool"], "second": "t"}},
+    });
+    let b = Bindings::new();
+    let value = ToValue::new(view)
+        .value(&input, &gen_ty, &b, "gen")
+        .unwrap();
+    assert_eq!(
+        value.to_string(),
+        "{0: {0: {0: 1}, 1: [1]}, 1: {0: \"as is\", 1: {\"k\": 1}}, 2: {0: {0: [2, 0], 1: \"t\"}}}"
+    );
+    let mut from = crate::cmd::call::from_value::FromValue::new(view);
+    assert_eq!(from.value(&value, &gen_ty, &b, "gen"), input);
+    let e = ToValue::new(view)
+        .value(
+            &json!({"wrap": {"p": {"first": ["drink"]}}}),
+            &gen_ty,
+            &b,
+            "gen",
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "gen.wrap.p.first[0]: \"drink\" is not an enumerant of Kind; its enumerants: tool, toy, food"
+    );
 }
