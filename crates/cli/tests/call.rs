@@ -474,6 +474,28 @@ fn connection_problems_exit_3_with_their_message() {
 }
 
 #[test]
+fn a_call_that_outlasts_its_timeout_exits_3() {
+    // A handler that never answers within the call's timeout.
+    let s = Served::start(|s| {
+        s.register("Shop.fail", || async {
+            std::future::pending::<()>().await;
+        })
+        .unwrap();
+    });
+    let run = call(SHOP, &s.endpoint, &["--timeout", "0.3"], "Shop.fail", None);
+    let err = failed(run, 3);
+    assert_eq!(err, "cara call: call \"Shop.fail\" timed out after 300ms\n");
+    let err = failed(
+        call(SHOP, &s.endpoint, &["--timeout", "0"], "Shop.fail", None),
+        2,
+    );
+    assert!(
+        err.contains("--timeout must be a number of seconds above 0"),
+        "{err}"
+    );
+}
+
+#[test]
 fn bare_method_names_are_the_fallback_as_for_typed_clients() {
     // A plain pseud server with the original cara's bare names only.
     let s = Served::start(|s| {
