@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use cara_schema::{Field, FieldKind, NO_DISCRIMINANT, Node, NodeKind};
+use cara_schema::values::Val;
+use cara_schema::{Field, FieldKind, NO_DISCRIMINANT, Node, NodeKind, Type};
 
 use super::view::{FlatMethod, View, qualified};
 
@@ -143,7 +144,12 @@ pub fn signature(view: View<'_>, m: &FlatMethod<'_>) -> String {
                     .iter()
                     .map(|f| match &f.kind {
                         FieldKind::Slot { ty, .. } => {
-                            format!("{} :{}", f.name, view.type_name(ty, implicit))
+                            format!(
+                                "{} :{}{}",
+                                f.name,
+                                view.type_name(ty, implicit),
+                                default(view, f)
+                            )
                         }
                         FieldKind::Group { .. } => format!("{} :group", f.name),
                     })
@@ -207,9 +213,10 @@ fn field(view: View<'_>, f: &Field, depth: usize, out: &mut String) {
             let ordinal = f.ordinal.unwrap_or(f.code_order);
             let _ = writeln!(
                 out,
-                "{pad}{} @{ordinal} :{};",
+                "{pad}{} @{ordinal} :{}{};",
                 f.name,
-                view.type_name(ty, &[])
+                view.type_name(ty, &[]),
+                default(view, f)
             );
         }
         FieldKind::Group { type_id } => {
@@ -224,6 +231,73 @@ fn field(view: View<'_>, f: &Field, depth: usize, out: &mut String) {
             fields(view, *type_id, depth + 1, out);
             let _ = writeln!(out, "{pad}}}");
         }
+    }
+}
+
+/// ` = <value>` for a field with a default written in the schema, else nothing.
+fn default(view: View<'_>, f: &Field) -> String {
+    match &f.kind {
+        FieldKind::Slot {
+            ty,
+            had_explicit_default: true,
+            default_literal: Some(val),
+            ..
+        } => literal(view, val, ty, 0).map_or_else(String::new, |l| format!(" = {l}")),
+        _ => String::new(),
+    }
+}
+
+/// A value in Cap'n Proto syntax (`add`, `"hi"`, `0x"00 ff"`, `[1, 2]`, `(x = 1.0)`).
+fn literal(view: View<'_>, val: &Val, ty: &Type, depth: u32) -> Option<String> {
+    if depth > 32 {
+        return None;
+    }
+    Some(match val {
+        Val::Void => "void".into(),
+        Val::Bool(b) => b.to_string(),
+        Val::Int(i) => i.to_string(),
+        Val::Float(f) if f.is_nan() => "nan".into(),
+        Val::Float(f) if f.is_infinite() => if *f > 0.0 { "inf" } else { "-inf" }.into(),
+        Val::Float(f) => format!("{f:?}"),
+        Val::Text(t) => format!("{t:?}"),
+        Val::Data(d) => {
+            let bytes: Vec<String> = d.iter().map(|b| format!("{b:02x}")).collect();
+            format!("0x\"{}\"", bytes.join(" "))
+        }
+        Val::Enum(n) => enumerant(view, ty, *n).unwrap_or_else(|| n.to_string()),
+        Val::List(items) => {
+            let inner = match ty {
+                Type::List(inner) => inner.as_ref(),
+                other => other,
+            };
+            let items: Option<Vec<String>> = items
+                .iter()
+                .map(|v| literal(view, v, inner, depth + 1))
+                .collect();
+            format!("[{}]", items?.join(", "))
+        }
+        Val::Struct(id, fields) => {
+            let (_, s) = view.struct_node(*id)?;
+            let items: Option<Vec<String>> = fields
+                .iter()
+                .map(|(index, fty, v)| {
+                    let name = &s.fields.get(*index)?.name;
+                    Some(format!("{name} = {}", literal(view, v, fty, depth + 1)?))
+                })
+                .collect();
+            format!("({})", items?.join(", "))
+        }
+        Val::Null => return None,
+    })
+}
+
+fn enumerant(view: View<'_>, ty: &Type, n: u16) -> Option<String> {
+    let Type::Enum { type_id, .. } = ty else {
+        return None;
+    };
+    match &view.node(*type_id)?.kind {
+        NodeKind::Enum(es) => es.get(usize::from(n)).map(|e| e.name.clone()),
+        _ => None,
     }
 }
 
@@ -266,6 +340,42 @@ mod tests {
         assert!(
             svc.contains("\n  echo @0 (all :All) -> (all :All);\n}"),
             "{svc}"
+        );
+    }
+
+    #[test]
+    fn defaults_written_in_the_schema_are_shown() {
+        let src = "@0xd1a3c8f2b4e63104;\n\
+            enum Op { add @0; divide @1; }\n\
+            struct P { x @0 :Float64; y @1 :Float64; }\n\
+            struct D {\n\
+              a @0 :Op = divide; b @1 :Data = 0x\"00 ff\"; c @2 :List(Text) = [\"x\", \"y\"];\n\
+              d @3 :P = (x = 1.5, y = -2); e @4 :Float32 = -inf; f @5 :Text = \"q\\\"\"; g @6 :Int8;\n\
+            }\n\
+            interface I { m @0 (n :Text = \"world\", t :UInt8 = 1) -> (r :Bool); }\n";
+        let set = cara_schema::Compiler::new()
+            .compile_sources(&[("d.capnp", src)])
+            .unwrap();
+        let view = View::new(&set);
+        let d = text(view, view.declaration("D").unwrap());
+        let body: Vec<&str> = d.lines().skip(1).collect();
+        assert_eq!(
+            body,
+            [
+                "  a @0 :Op = divide;",
+                "  b @1 :Data = 0x\"00 ff\";",
+                "  c @2 :List(Text) = [\"x\", \"y\"];",
+                "  d @3 :P = (x = 1.5, y = -2);",
+                "  e @4 :Float32 = -inf;",
+                "  f @5 :Text = \"q\\\"\";",
+                "  g @6 :Int8;",
+                "}",
+            ]
+        );
+        let i = text(view, view.declaration("I").unwrap());
+        assert!(
+            i.contains("\n  m @0 (n :Text = \"world\", t :UInt8 = 1) -> (r :Bool);\n"),
+            "{i}"
         );
     }
 }
