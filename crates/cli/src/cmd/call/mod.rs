@@ -304,3 +304,48 @@ async fn call(
     }
     bare
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_by_position_by_name_and_of_a_struct_parameter_list() {
+        let src = "@0xd1a3c8f2b4e63105;\n\
+            struct P { x @0 :Float64; y @1 :Float64; }\n\
+            interface I { f @0 (a :Int8, b :Text) -> (); p @1 P -> P; }\n";
+        let set = cara_schema::Compiler::new()
+            .compile_sources(&[("a.capnp", src)])
+            .unwrap();
+        let view = View::new(&set);
+        let (_, f) = view.target("I.f").unwrap();
+        let args =
+            |m: &FlatMethod<'_>, j: &str| arguments(view, m, &serde_json::from_str(j).unwrap());
+        assert_eq!(
+            args(&f, "[1]").unwrap(),
+            CallArgs::positional(vec![Value::from(1)])
+        );
+        let kw = args(&f, r#"{"b": "x"}"#).unwrap();
+        assert_eq!(kw.kwargs, vec![("b".to_string(), Value::from("x"))]);
+        assert!(kw.args.is_empty());
+        assert_eq!(args(&f, "null").unwrap(), CallArgs::default());
+        // A struct as the parameter list: its fields are the parameters.
+        let (_, p) = view.target("I.p").unwrap();
+        assert_eq!(
+            args(&p, "[1, 2]").unwrap(),
+            CallArgs::positional(vec![Value::F64(1.0), Value::F64(2.0)])
+        );
+        assert_eq!(
+            args(&p, "[1, 2, 3]").unwrap_err().to_string(),
+            "I.p takes 2 arguments (x, y), 3 given"
+        );
+        assert_eq!(
+            args(&p, r#"{"z": 1}"#).unwrap_err().to_string(),
+            "I.p has no parameter \"z\"; its parameters: x, y"
+        );
+        assert_eq!(
+            args(&f, "[128]").unwrap_err().to_string(),
+            "argument a: 128 is out of range for Int8"
+        );
+    }
+}
