@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 
 /// cara command line.
 #[derive(Debug, Parser)]
-#[command(name = "cara", version, about = "cara for Rust: schema tools")]
+#[command(
+    name = "cara",
+    version,
+    about = "cara for Rust: schema tools, and calls to cara servers from a shell"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -20,6 +24,12 @@ enum Command {
     Compile(cmd::compile::Args),
     /// Generate Rust: one module file per schema file reached, plus `mod.rs`.
     Gen(cmd::generate::Args),
+    /// Call a method of a cara or pseud server with JSON arguments read through a schema.
+    Call(cmd::call::Args),
+    /// List the interfaces of schemas, with their methods.
+    List(cmd::describe::ListArgs),
+    /// Show an interface's methods, or a struct's fields or an enum's enumerants.
+    Describe(cmd::describe::DescribeArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -31,5 +41,8 @@ fn main() -> std::process::ExitCode {
     match cli.command {
         Command::Compile(args) => cmd::compile::run(args),
         Command::Gen(args) => cmd::generate::run(args),
+        Command::Call(args) => cmd::call::run(args),
+        Command::List(args) => cmd::describe::list(args),
+        Command::Describe(args) => cmd::describe::describe(args),
     }
 }

@@ -107,3 +107,19 @@ fn unsupported_output_is_rejected() {
         .expect("run cara");
     assert!(!out.status.success());
 }
+
+#[test]
+fn compile_without_output_says_it_checked() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = cara()
+        .current_dir(&root)
+        .args(["compile", "schemas/calculator.capnp"])
+        .output()
+        .expect("run cara");
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "schemas/calculator.capnp: ok (19 nodes)\n"
+    );
+}

@@ -1,5 +1,8 @@
 //! One module per subcommand.
 
+pub mod call;
 pub mod compile;
+pub mod describe;
 pub mod generate;
 pub mod schema_args;
+pub mod view;
