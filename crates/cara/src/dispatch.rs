@@ -99,32 +99,9 @@ pub(crate) fn scope_caller<T>(ctx: Context, future: BoxFuture<T>) -> impl Future
 }
 
 /// Binds positional and keyword arguments to the method's parameters, with
-/// Python's rules; `None` where the caller passed nothing.
+/// Python's rules (pseud's binder); `None` where the caller passed nothing.
 pub(crate) fn bind(method: &MethodInfo, args: Args) -> Result<Vec<Option<Value>>, Fault> {
-    let name = method.name;
-    let arity = method.params.len();
-    if args.args.len() > arity {
-        return Err(Fault::type_error(format!(
-            "{name}() takes {arity} positional arguments but {} were given",
-            args.args.len()
-        )));
-    }
-    let mut slots: Vec<Option<Value>> = args.args.into_iter().map(Some).collect();
-    slots.resize(arity, None);
-    for (key, value) in args.kwargs {
-        let Some(i) = method.params.iter().position(|p| *p == key) else {
-            return Err(Fault::type_error(format!(
-                "{name}() got an unexpected keyword argument {key:?}"
-            )));
-        };
-        if slots[i].is_some() {
-            return Err(Fault::type_error(format!(
-                "{name}() got multiple values for argument {key:?}"
-            )));
-        }
-        slots[i] = Some(value);
-    }
-    Ok(slots)
+    pseud::bind_slots(method.name, method.params, |p| p, args)
 }
 
 /// The `TypeError` for a parameter the caller did not pass and the schema gives no

@@ -171,21 +171,7 @@ impl Function {
             }
             return Ok(args);
         };
-        let mut slots: Vec<Option<Value>> = args.into_iter().map(Some).collect();
-        slots.resize(arity, None);
-        for (key, value) in kwargs {
-            let Some(i) = params.iter().position(|p| p.name == key) else {
-                return Err(Fault::type_error(format!(
-                    "{name}() got an unexpected keyword argument {key:?}"
-                )));
-            };
-            if slots[i].is_some() {
-                return Err(Fault::type_error(format!(
-                    "{name}() got multiple values for argument {key:?}"
-                )));
-            }
-            slots[i] = Some(value);
-        }
+        let slots = bind_slots(name, params, |p| p.name.as_str(), Args { args, kwargs })?;
         slots
             .into_iter()
             .zip(params)
@@ -196,6 +182,43 @@ impl Function {
             })
             .collect()
     }
+}
+
+/// Python's binding of positional and keyword arguments to the parameters of
+/// function `name`: one slot per parameter, `None` where the caller passed nothing.
+/// Too many positionals, an unknown keyword or a keyword given twice is a
+/// `TypeError` naming the function. (pseud's `Function` and cara's generated
+/// dispatchers both bind with it; defaults are theirs to apply.)
+pub fn bind_slots<P>(
+    name: &str,
+    params: &[P],
+    param_name: impl Fn(&P) -> &str,
+    args: Args,
+) -> Result<Vec<Option<Value>>, Fault> {
+    let Args { args, kwargs } = args;
+    let arity = params.len();
+    if args.len() > arity {
+        return Err(Fault::type_error(format!(
+            "{name}() takes {arity} positional arguments but {} were given",
+            args.len()
+        )));
+    }
+    let mut slots: Vec<Option<Value>> = args.into_iter().map(Some).collect();
+    slots.resize(arity, None);
+    for (key, value) in kwargs {
+        let Some(i) = params.iter().position(|p| param_name(p) == key) else {
+            return Err(Fault::type_error(format!(
+                "{name}() got an unexpected keyword argument {key:?}"
+            )));
+        };
+        if slots[i].is_some() {
+            return Err(Fault::type_error(format!(
+                "{name}() got multiple values for argument {key:?}"
+            )));
+        }
+        slots[i] = Some(value);
+    }
+    Ok(slots)
 }
 
 impl std::fmt::Debug for Function {

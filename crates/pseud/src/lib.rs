@@ -54,7 +54,7 @@ pub use engine::{DomainPredicate, PeerEvent};
 pub use error::{
     Error, Fault, PANIC_ERROR, PROTOCOL_ERROR, RemoteError, SERVICE_NOT_FOUND, TYPE_ERROR,
 };
-pub use function::{DEFAULT_DOMAIN, Function, IntoFunction};
+pub use function::{DEFAULT_DOMAIN, Function, IntoFunction, bind_slots};
 pub use handler::{Handler, IntoReply};
 pub use registry::Registry;
 pub use remote::{Remote, Request};
