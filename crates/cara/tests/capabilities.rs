@@ -266,6 +266,8 @@ async fn a_disconnect_frees_exports_and_stubs_fail_fast() {
         err.to_string().contains("Disconnected") || err.to_string().contains("lost"),
         "{err}"
     );
+    // It names the peer as it was addressed, not a debug dump of the remote.
+    assert!(!err.to_string().contains("Remote("), "{err}");
 
     // The server goes away: B's stubs fail with Disconnected at once.
     server.stop().await;
