@@ -188,6 +188,7 @@ impl Compiler {
             diags.errors.push(Diagnostic {
                 file: String::new(),
                 line: 0,
+                end_line: 0,
                 col: 0,
                 end_col: 0,
                 message: e,

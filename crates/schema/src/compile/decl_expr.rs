@@ -12,7 +12,12 @@ impl Ctx {
         implicit: &Implicit,
     ) -> Option<BrandedDecl> {
         let r = self.compile_decl_expr_inner(n, scope, e, implicit);
-        if let Some(BrandedDecl::Decl { brand, .. }) = &r {
+        // The innermost expression that produced a brand names it in errors: a generic
+        // application refused for its arity returns the bare name's brand, and errors
+        // about it point at that name (as the official compiler's do).
+        if let Some(BrandedDecl::Decl { brand, .. }) = &r
+            && brand.source.get().is_none()
+        {
             brand.source.set(Some(e.span));
         }
         r

@@ -286,13 +286,15 @@ fn skip_block(iter: &mut std::iter::Peekable<std::vec::IntoIter<Raw>>) {
     }
 }
 
+/// Groups tokens into statements up to the end of the block; returns them, the doc comment
+/// after the block's `}` and where that `}` is.
 fn group(
     iter: &mut std::iter::Peekable<std::vec::IntoIter<Raw>>,
     diags: &mut Diagnostics,
     file: usize,
     depth: u32,
     len: usize,
-) -> (Vec<Statement>, Option<String>) {
+) -> (Vec<Statement>, Option<String>, Option<Span>) {
     let nested = depth > 0;
     let mut out = Vec::new();
     let mut tokens: Vec<Token> = Vec::new();
@@ -308,7 +310,7 @@ fn group(
                     "Parse error: missing '}' at end of file.",
                 );
             }
-            return (out, None);
+            return (out, None, None);
         };
         match raw {
             Raw::Tok(t) => tokens.push(t),
@@ -331,13 +333,15 @@ fn group(
                 } else {
                     span_of(&tokens, file).join(span)
                 };
-                let (block, after) = if depth + 1 >= MAX_BLOCK_DEPTH {
+                let (block, after, close) = if depth + 1 >= MAX_BLOCK_DEPTH {
                     diags.error(span, "Parse error: declarations are nested too deeply.");
                     skip_block(iter);
-                    (Vec::new(), None)
+                    (Vec::new(), None, None)
                 } else {
                     group(iter, diags, file, depth + 1, len)
                 };
+                // A declaration spans its block, as in the official compiler's errors.
+                let full = close.map_or(full, |c| full.join(c));
                 out.push(Statement {
                     tokens: std::mem::take(&mut tokens),
                     block: Some(block),
@@ -352,7 +356,7 @@ fn group(
                     tokens.clear();
                 }
                 if nested {
-                    return (out, doc);
+                    return (out, doc, Some(span));
                 }
                 diags.error(span, "Parse error: unmatched '}'.");
             }
