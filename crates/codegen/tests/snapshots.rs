@@ -113,6 +113,7 @@ frontend! {
     frontend_generics_advanced => "generics_advanced.capnp",
     frontend_ids => "ids.capnp",
     frontend_interfaces => "interfaces.capnp",
+    frontend_literals => "literals.capnp",
     frontend_keyword_names => "keyword_names.capnp",
     frontend_methods_generic => "methods_generic.capnp",
     frontend_param_source_order => "param_source_order.capnp",
