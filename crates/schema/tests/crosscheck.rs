@@ -251,6 +251,10 @@ fn differential_fuzz_against_official_compiler() {
         "generics_advanced",
         "aliases_generic",
         "syntax",
+        "keyword_names",
+        "annotations_generic",
+        "literals",
+        "codegen_names",
     ]
     .iter()
     .filter_map(|n| std::fs::read_to_string(root.join(format!("schemas/frontend/{n}.capnp"))).ok())
