@@ -3,11 +3,11 @@
 
 use super::*;
 
-impl Ctx {
+impl Compilation {
     pub(super) fn compile_decl_expr(
         &mut self,
         n: usize,
-        scope: &Rc<BScope>,
+        scope: &Rc<BindingScope>,
         e: &Expr,
         implicit: &Implicit,
     ) -> Option<BrandedDecl> {
@@ -26,7 +26,7 @@ impl Ctx {
     pub(super) fn compile_decl_expr_inner(
         &mut self,
         n: usize,
-        scope: &Rc<BScope>,
+        scope: &Rc<BindingScope>,
         e: &Expr,
         implicit: &Implicit,
     ) -> Option<BrandedDecl> {
@@ -68,7 +68,7 @@ impl Ctx {
                         Some(BrandedDecl::Decl {
                             target: Target::Node(root),
                             id,
-                            brand: BScope::lexical(&[(id, 0)]),
+                            brand: BindingScope::lexical(&[(id, 0)]),
                         })
                     }
                     // `-> stream` imports the standard file implicitly (its span is the

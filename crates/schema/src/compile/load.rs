@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Ctx {
+impl Compilation {
     pub(super) fn add_module(
         &mut self,
         name: String,

@@ -3,7 +3,7 @@
 //! compiler's eager traversal (requested files with children, plus dependencies and their
 //! parents).
 //!
-//! This module holds the shared state ([`Ctx`]); each concern is a submodule: `load`
+//! This module holds the shared state ([`Compilation`]); each concern is a submodule: `load`
 //! (files and imports), `nodes` (the declaration tree), `resolve` (names and aliases),
 //! `decl_expr` (declaration expressions and types), `brands`, `phases` (bootstrap and
 //! finalize), `translate` (one declaration to model nodes) and `embed` (embedded messages).
@@ -15,7 +15,7 @@ use std::rc::Rc;
 use crate::ast::{
     AnnotationApp, Decl, DeclId, DeclKind, Expr, ExprKind, Param, ParamDecl, ParamList,
 };
-use crate::brand::{BScope, BrandedDecl, Builtin, Target, compile_brand};
+use crate::brand::{BindingScope, BrandedDecl, Builtin, Target, compile_brand};
 use crate::diagnostics::{Diagnostics, Span};
 use crate::ids;
 use crate::layout::{Layout, Scope};
@@ -118,7 +118,8 @@ struct Job {
     loc: Loc,
 }
 
-pub(crate) struct Ctx {
+/// The state of one compilation: loaded files, the declaration tree, caches, diagnostics.
+pub(crate) struct Compilation {
     pub opts: Options,
     pub modules: Vec<Module>,
     pub files: Vec<(String, String)>,
@@ -202,9 +203,9 @@ fn kind_of(d: &Decl) -> Option<Kind> {
     })
 }
 
-impl Ctx {
-    pub fn new(opts: Options) -> Ctx {
-        Ctx {
+impl Compilation {
+    pub fn new(opts: Options) -> Compilation {
+        Compilation {
             opts,
             modules: Vec::new(),
             files: Vec::new(),

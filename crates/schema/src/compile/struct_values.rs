@@ -64,7 +64,7 @@ pub(super) fn rebrand(inner: &Brand, outer: &Brand) -> Brand {
     }
 }
 
-impl Ctx {
+impl Compilation {
     /// Whether a value for a struct type is a value for its first field (Cap'n Proto 1.0:
     /// `service = "internet"` means `(name = "internet")`): anything but a tuple, a constant
     /// name or an embed.

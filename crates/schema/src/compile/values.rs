@@ -23,7 +23,7 @@ pub(super) fn zero_val(t: &Type) -> Val {
     }
 }
 
-impl Ctx {
+impl Compilation {
     pub(super) fn compile_value(&mut self, n: usize, e: &Expr, ty: &Type) -> Option<Val> {
         self.compile_value_as(n, e, ty).map(|(v, _)| v)
     }
