@@ -686,3 +686,113 @@ fn newer_syntax_matches_its_0_9_spelling() {
     }
     assert!(failures.is_empty(), "{failures}");
 }
+
+/// Errors name files as the official compiler does: as found on disk (the requested path as
+/// given, `-I` directories as given, imports next to their importer, absolute outside the
+/// working directory), not by their display name in the request.
+#[test]
+fn error_file_names_match_official_compiler() {
+    require_capnp();
+    let root = tempfile::tempdir().expect("tempdir");
+    let r = root.path();
+    for d in ["work/sub", "work/inc", "work/src/pkg"] {
+        std::fs::create_dir_all(r.join(d)).expect("mkdir");
+    }
+    let write = |p: &str, text: &str| std::fs::write(r.join(p), text).expect("write");
+    write(
+        "work/a.capnp",
+        "@0xd1a3c8f2b4e6f381;\nusing B = import \"sub/b.capnp\";\nusing C = import \"/c.capnp\";\n\
+         struct A { b @0 :B.X; c @1 :C.Y; z @2 :Zzz; }\n",
+    );
+    write(
+        "work/sub/b.capnp",
+        "@0xd1a3c8f2b4e6f382;\nstruct X { x @0 :Nope; }\n",
+    );
+    write(
+        "work/inc/c.capnp",
+        "@0xd1a3c8f2b4e6f383;\nusing D = import \"d.capnp\";\nstruct Y { y @0 :Nada; d @1 :D.W; }\n",
+    );
+    write(
+        "work/inc/d.capnp",
+        "@0xd1a3c8f2b4e6f384;\nstruct W { w @0 :Qq; }\n",
+    );
+    write(
+        "work/src/pkg/e.capnp",
+        "@0xd1a3c8f2b4e6f385;\nstruct E { e @0 :Bad; }\n",
+    );
+    let work = r.join("work");
+    // (working directory, arguments).
+    let cases: Vec<(PathBuf, Vec<String>)> = vec![
+        (
+            work.clone(),
+            vec!["-I".into(), "inc".into(), "a.capnp".into()],
+        ),
+        (
+            work.join("sub"),
+            vec!["-I".into(), "../inc".into(), "../a.capnp".into()],
+        ),
+        (
+            work.clone(),
+            vec![
+                "-I".into(),
+                work.join("inc").to_string_lossy().into_owned(),
+                work.join("a.capnp").to_string_lossy().into_owned(),
+            ],
+        ),
+        (
+            work.clone(),
+            vec!["--src-prefix=src".into(), "./src/pkg/../pkg/e.capnp".into()],
+        ),
+    ];
+    let errors = |text: &str| -> Vec<String> {
+        let mut v: Vec<String> = text
+            .lines()
+            .filter(|l| l.contains(": error: ") && !l.starts_with(' '))
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    };
+    let mut failures = String::new();
+    for (cwd, args) in cases {
+        let official = Command::new("capnp")
+            .current_dir(&cwd)
+            .arg("compile")
+            .args(&args)
+            .arg("-o-")
+            .output()
+            .expect("run capnp");
+        let mut c = cara_schema::Compiler::new().base_dir(&cwd);
+        let mut files = Vec::new();
+        let mut i = 0;
+        while i < args.len() {
+            match args[i].as_str() {
+                "-I" => {
+                    c = c.include(&args[i + 1]);
+                    i += 1;
+                }
+                a if a.starts_with("--src-prefix=") => {
+                    c = c.src_prefix(a.trim_start_matches("--src-prefix="));
+                }
+                a => files.push(a.to_string()),
+            }
+            i += 1;
+        }
+        let ours = match c.compile(&files) {
+            Ok(_) => String::new(),
+            Err(d) => d.to_string(),
+        };
+        let (a, b) = (
+            errors(&String::from_utf8_lossy(&official.stderr)),
+            errors(&ours),
+        );
+        assert!(!a.is_empty(), "capnp reports nothing for {args:?}");
+        if a != b {
+            failures.push_str(&format!(
+                "{args:?} in {}:\n  official: {a:#?}\n  cara: {b:#?}\n",
+                cwd.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+}

@@ -51,6 +51,8 @@ impl Options {
 pub(crate) struct Module {
     pub name: String,
     pub path: Option<PathBuf>,
+    /// Where it was found (names the file in errors).
+    source: SourceName,
     pub ast: Rc<Decl>,
     pub root: usize,
     pub file: usize,
@@ -262,6 +264,7 @@ mod nodes;
 mod params;
 mod phases;
 mod resolve;
+mod source_name;
 mod struct_nodes;
 mod struct_values;
 mod translate;
@@ -270,4 +273,5 @@ mod values;
 // Shared between the translation modules.
 use annotations::TargetFlag;
 use members::*;
+use source_name::SourceName;
 use struct_values::apply_brand;
