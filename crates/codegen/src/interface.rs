@@ -404,7 +404,6 @@ impl Generator<'_> {
         let server_args = quote!(<CaraImpl, #(#params),*>);
         quote! {
             #trait_doc
-            // Method names come from the schema (`new`, `toText`, …).
             // Method and parameter names and counts come from the schema.
             #[allow(
                 clippy::wrong_self_convention,
