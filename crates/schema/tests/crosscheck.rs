@@ -269,3 +269,17 @@ fn error_file_names_match_official_compiler() {
     }
     assert!(failures.is_empty(), "{failures}");
 }
+
+/// UTF-8 byte-order marks are whitespace (at the start of a file and between tokens).
+#[test]
+fn byte_order_marks_match_official_compiler() {
+    require_capnp();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("bom.capnp"),
+        "\u{feff}@0xd1a3c8f2b4e6f391;\n\u{feff}struct S { a @0 :Int32; }\nconst c :Int32 = \u{feff}5;\n",
+    )
+    .expect("write");
+    let r = compare(dir.path(), &[], &["bom.capnp"]);
+    assert!(r.is_empty(), "{r}");
+}

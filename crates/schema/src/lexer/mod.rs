@@ -155,6 +155,8 @@ impl Lexer<'_> {
                 b'#' => {
                     self.read_comment();
                 }
+                // A UTF-8 byte-order mark counts as whitespace (as in Cap'n Proto 1.0).
+                0xef if self.src[self.pos..].starts_with(b"\xef\xbb\xbf") => self.pos += 3,
                 _ => break,
             }
         }
@@ -198,19 +200,17 @@ impl Lexer<'_> {
                     span: self.span(start),
                 }))
             }
-            // A block-text line (Cap'n Proto 1.0): the rest of the line, raw, with its
-            // newline; consecutive lines concatenate like adjacent strings.
+            // A block-text line (Cap'n Proto 1.0): the rest of the line, raw, ending in
+            // `\n` whatever the file's line ending; consecutive lines concatenate like
+            // adjacent strings.
             b'`' => {
                 self.pos += 1;
                 let from = self.pos;
-                while matches!(self.peek(), Some(c) if c != b'\n') {
+                while matches!(self.peek(), Some(c) if c != b'\n' && c != b'\r') {
                     self.pos += 1;
                 }
                 let mut text = self.src[from..self.pos].to_vec();
-                if self.peek() == Some(b'\n') {
-                    self.pos += 1;
-                    text.push(b'\n');
-                }
+                text.push(b'\n');
                 Some(Raw::Tok(Token {
                     kind: TokenKind::Str(text),
                     span: self.span(start),
