@@ -141,9 +141,6 @@ pub(crate) struct Compilation {
     pub virtual_files: HashMap<String, String>,
     /// Current depth of nested on-demand compilation (bounded to keep the stack safe).
     depth: u32,
-    /// Structs whose implied first field is being compiled (a struct reached again would
-    /// recurse forever: `(group = 1)` where the group's first field is the struct itself).
-    implying: Vec<u64>,
 }
 
 /// Maximum depth of declarations compiled on demand from one another (alias and constant
@@ -219,7 +216,6 @@ impl Compilation {
             alias_cache: HashMap::new(),
             alias_busy: HashSet::new(),
             param_struct_order: Vec::new(),
-            implying: Vec::new(),
             pending_jobs: HashMap::new(),
             aux_owner: HashMap::new(),
             virtual_files: HashMap::new(),
