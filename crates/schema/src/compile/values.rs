@@ -36,6 +36,17 @@ impl Compilation {
         e: &Expr,
         ty: &Type,
     ) -> Option<(Val, Type)> {
+        if let Type::AnyPointer(
+            AnyPointer::Parameter { .. } | AnyPointer::ImplicitMethodParameter { .. },
+        ) = ty
+            && !matches!(e.kind, ExprKind::Unknown)
+        {
+            self.diags.error(
+                e.span,
+                "Cannot interpret value because the type is a generic type parameter which is not yet bound. We don't know what type to expect here.",
+            );
+            return None;
+        }
         let (v, src_ty) = self.compile_value_inner(n, e, ty)?;
         if let (Type::AnyPointer(kind), Some(src)) = (ty, &src_ty) {
             let fits = match kind {

@@ -56,7 +56,6 @@ enum BlockCtx {
     Struct,
     Enum,
     Interface,
-    Other,
 }
 
 fn parse_block(
@@ -71,13 +70,15 @@ fn parse_block(
         match p.decl() {
             Ok(mut d) => {
                 d.doc = s.doc.clone();
-                if let Some(block) = &s.block {
-                    let inner = match d.kind {
-                        DeclKind::Struct | DeclKind::Union | DeclKind::Group => BlockCtx::Struct,
-                        DeclKind::Enum => BlockCtx::Enum,
-                        DeclKind::Interface { .. } => BlockCtx::Interface,
-                        _ => BlockCtx::Other,
-                    };
+                // A block on a declaration that takes none was reported; its content is
+                // not read.
+                let inner = match d.kind {
+                    DeclKind::Struct | DeclKind::Union | DeclKind::Group => Some(BlockCtx::Struct),
+                    DeclKind::Enum => Some(BlockCtx::Enum),
+                    DeclKind::Interface { .. } => Some(BlockCtx::Interface),
+                    _ => None,
+                };
+                if let (Some(block), Some(inner)) = (&s.block, inner) {
                     d.nested = parse_block(block, file, diags, inner);
                 }
                 out.push(d);
