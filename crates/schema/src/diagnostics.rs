@@ -140,10 +140,12 @@ impl Diagnostics {
                 .unwrap_or(text.len());
             let line = text[..start].matches('\n').count() + 1;
             let col = start - line_start + 1;
+            // A span ending just after a newline ends on the next line (the official
+            // compiler then prints only the line).
             let end_line = line
                 + text
                     .get(start..span.end.min(text.len()))
-                    .map_or(0, |t| t.trim_end_matches('\n').matches('\n').count());
+                    .map_or(0, |t| t.matches('\n').count());
             let end = span.end.clamp(start, line_end);
             let end_col = end - line_start + 1;
             self.errors.push(Diagnostic {

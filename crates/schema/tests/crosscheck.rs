@@ -283,3 +283,60 @@ fn byte_order_marks_match_official_compiler() {
     let r = compare(dir.path(), &[], &["bom.capnp"]);
     assert!(r.is_empty(), "{r}");
 }
+
+/// Invalid schemas whose errors (file, position and message) must be exactly the official
+/// compiler's, as sets: value and generic errors, statement shapes, annotation targets,
+/// and positions of declarations followed by doc comments (which capnp counts as part of
+/// the statement, so it prints only the line).
+#[test]
+fn error_lines_match_official_compiler() {
+    require_capnp();
+    let cases: &[&str] = &[
+        "@0xd1a3c8f2b4e6f3a1;\nstruct G(T) { t @0 :T; inner @1 :Inner = (x = 5); struct Inner { x @0 :T; } }\n\
+         struct U { g @0 :G = (t = 5); h @1 :G = (t = (a = 1)); i @2 :G(Text) = (t = 1); }\n",
+        "@0xd1a3c8f2b4e6f3a2;\ninterface I {}\nstruct S {\n  a @0 :AnyPointer = 5;\n  b @1 :I = 5;\n  \
+         c @2 :List(Int32) = [1, , 2];\n  d @3 :group;\n  e @4 :group { x @5 :Int8; }\n}\nstruct B;\n\
+         const k :Int32 = 1 { }\n",
+        "@0xd1a3c8f2b4e6f3a3;\nannotation a(struct, Struct) :Text;\nannotation b(foo) :Text;\n\
+         annotation c(*, struct) :Text;\nannotation d(struct, *) :Text;\n",
+        "@0xd1a3c8f2b4e6f3a4;\nstruct U {\n  union {\n    a @0 :Int8;\n    b @1 :Int8;\n    \
+         struct Nested {}  # not here\n  }\n}\n\
+         struct S {\n  x @0 :Nope;  # trailing doc comment\n  y @1 :Text = 5;\n  # doc on the next line\n}\n",
+    ];
+    let mut failures = String::new();
+    for (i, text) in cases.iter().enumerate() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("bad.capnp"), text).expect("write");
+        let official = Command::new("capnp")
+            .current_dir(dir.path())
+            .args(["compile", "-o-", "bad.capnp"])
+            .output()
+            .expect("run capnp");
+        let theirs: std::collections::BTreeSet<String> = String::from_utf8_lossy(&official.stderr)
+            .lines()
+            .filter(|l| l.contains(": error: "))
+            .map(str::to_string)
+            .collect();
+        assert!(!theirs.is_empty(), "capnp accepts case {i}");
+        let ours: std::collections::BTreeSet<String> = match cara_schema::Compiler::new()
+            .base_dir(dir.path())
+            .compile(&["bad.capnp"])
+        {
+            Ok(_) => Default::default(),
+            Err(d) => d
+                .to_string()
+                .lines()
+                .filter(|l| l.contains(": error: ") && !l.starts_with(' '))
+                .map(str::to_string)
+                .collect(),
+        };
+        if ours != theirs {
+            failures.push_str(&format!(
+                "case {i}:\n  only official: {:#?}\n  only cara: {:#?}\n",
+                theirs.difference(&ours).collect::<Vec<_>>(),
+                ours.difference(&theirs).collect::<Vec<_>>()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{failures}");
+}

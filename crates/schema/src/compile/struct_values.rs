@@ -16,7 +16,11 @@ pub(super) fn apply_brand(ty: &Type, brand: &Brand) -> Type {
                     Some(Binding::Type(t)) => t.clone(),
                     _ => Type::AnyPointer(AnyPointer::AnyKind),
                 },
-                _ => ty.clone(),
+                // Inside the generic's own scope the parameter stays a parameter.
+                Some(_) => ty.clone(),
+                // A brand without that scope leaves it unbound: `AnyPointer`, as capnp
+                // reads a bare `Gen` named from outside.
+                None => Type::AnyPointer(AnyPointer::AnyKind),
             }
         }
         Type::List(e) => Type::List(Box::new(apply_brand(e, brand))),

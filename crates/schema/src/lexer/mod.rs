@@ -126,7 +126,9 @@ impl Lexer<'_> {
 
     /// Doc comment after `;` or `{`: comment lines with no blank line between them, starting
     /// on the same line or the next one.
-    fn doc_comment(&mut self) -> Option<String> {
+    /// Also returns where it ends (after its last line's newline): the official lexer counts
+    /// a statement's doc comment as part of the statement.
+    fn doc_comment_to(&mut self) -> Option<(String, usize)> {
         let save = self.pos;
         self.skip_line_ws();
         if self.peek() == Some(b'\n') {
@@ -138,14 +140,16 @@ impl Lexer<'_> {
             return None;
         }
         let mut doc = String::new();
+        let mut end;
         loop {
             doc.push_str(&self.read_comment());
+            end = self.pos;
             self.skip_line_ws();
             if self.peek() != Some(b'#') {
                 break;
             }
         }
-        Some(doc)
+        Some((doc, end))
     }
 
     fn next_raw(&mut self) -> Option<Raw> {
@@ -172,20 +176,29 @@ impl Lexer<'_> {
         match c {
             b';' => {
                 self.pos += 1;
-                let span = self.span(start);
-                let doc = self.doc_comment();
+                let mut span = self.span(start);
+                let doc = self.doc_comment_to().map(|(doc, end)| {
+                    span.end = end;
+                    doc
+                });
                 Some(Raw::Semi(span, doc))
             }
             b'{' => {
                 self.pos += 1;
-                let span = self.span(start);
-                let doc = self.doc_comment();
+                let mut span = self.span(start);
+                let doc = self.doc_comment_to().map(|(doc, end)| {
+                    span.end = end;
+                    doc
+                });
                 Some(Raw::LBrace(span, doc))
             }
             b'}' => {
                 self.pos += 1;
-                let span = self.span(start);
-                let doc = self.doc_comment();
+                let mut span = self.span(start);
+                let doc = self.doc_comment_to().map(|(doc, end)| {
+                    span.end = end;
+                    doc
+                });
                 Some(Raw::RBrace(span, doc))
             }
             b'(' => simple(self, TokenKind::LParen),
