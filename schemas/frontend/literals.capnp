@@ -55,3 +55,10 @@ struct Holder {
 const listOfLists :List(List(Text)) = [["a", "b"], [], ["c"]];
 const pairConst :Pair = (a = 4, b = "const");
 const pairs :List(Pair) = [.pairConst, (a = 5)];
+
+struct Empty {}
+
+const emptyStruct :Empty = ();
+const allDefaults :Pair = ();
+const empties :List(Empty) = [(), ()];
+const holderOfEmpty :Holder = (literals = ());

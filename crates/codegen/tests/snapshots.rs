@@ -111,6 +111,7 @@ frontend! {
     frontend_embeds => "embeds.capnp",
     frontend_generics => "generics.capnp",
     frontend_generics_advanced => "generics_advanced.capnp",
+    frontend_generics_inheritance => "generics_inheritance.capnp",
     frontend_ids => "ids.capnp",
     frontend_interfaces => "interfaces.capnp",
     frontend_literals => "literals.capnp",
