@@ -310,11 +310,17 @@ fn negative_file_is_rejected_on_upstream_lines() {
     assert!(failures.is_empty(), "{failures}");
 }
 
-/// Rust module name for a group: `capnproto-v0.9.2` → `capnproto_v0_9_2`.
+/// Rust module name for a group: `capnproto-v0.9.2` → `capnproto_v0_9_2`, `Tests` → `tests`.
 fn module_name(group: &str) -> String {
     group
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
