@@ -91,3 +91,23 @@ interface Dispatcher {
   clone @2 () -> ();
   default @3 () -> ();
 }
+
+struct Shapes {
+  # A group and a nested struct whose Rust names coincide (`Position`).
+  position :group {
+    x @0 :Int32;
+  }
+  struct Position {
+    y @0 :Int32;
+  }
+  other @1 :Position;
+}
+
+interface Getter {
+  # The generated `GetParams`/`GetResults` and a declared struct of that name.
+  get @0 (key :Text) -> (value :Text);
+  struct GetParams {
+    k @0 :Text;
+  }
+  put @1 (p :GetParams) -> ();
+}

@@ -172,7 +172,9 @@ fn fail_files_are_accepted() {
         .into_iter()
         .filter(|e| e.status == "FAIL")
         .collect();
-    assert!(!fail.is_empty(), "files.tsv lists no FAIL files");
+    if fail.is_empty() {
+        eprintln!("corpus: files.tsv lists no FAIL files");
+    }
     let mut failures = String::new();
     for e in &fail {
         let out = cara()
@@ -217,16 +219,26 @@ fn error_line(text: &str) -> Option<(u32, String)> {
 fn negative_file_is_rejected_on_upstream_lines() {
     let neg: Vec<Entry> = entries()
         .into_iter()
-        .filter(|e| e.status.starts_with("EXPECTED-FAIL"))
+        .filter(|e| e.status.starts_with("EXPECTED-FAIL") || e.status.starts_with("NEG"))
         .collect();
-    assert!(!neg.is_empty(), "files.tsv lists no EXPECTED-FAIL file");
+    if neg.is_empty() {
+        eprintln!("corpus: files.tsv lists no file that must be rejected");
+    }
     let mut failures = String::new();
     for e in &neg {
         let dir = group_dir(e);
+        // Upstream's expected messages: `stderr==FILE` in the status, else `errors.txt`,
+        // beside the schema.
+        let expected_name = e
+            .status
+            .split("stderr==")
+            .nth(1)
+            .map(|rest| rest.trim_end_matches(')'))
+            .unwrap_or("errors.txt");
         let errors_txt = Path::new(&e.path)
             .parent()
             .expect("parent")
-            .join("errors.txt");
+            .join(expected_name);
         let upstream = std::fs::read_to_string(dir.join(&errors_txt))
             .unwrap_or_else(|err| panic!("{}: {err}", errors_txt.display()));
         let out = cara()
@@ -264,32 +276,51 @@ fn negative_file_is_rejected_on_upstream_lines() {
                 e.path
             ));
         }
-        // Same wording for the same line, for all but a few messages (see
-        // docs/schema-frontend.md: parse errors are worded more specifically).
-        let same = theirs.iter().filter(|t| ours.contains(t)).count();
+        // Beyond lines: the same errors, positions (`line:col-end`) and wording. Compared
+        // as sets: the official compiler prints one "previously defined here" once per
+        // redefinition, the front-end once.
+        let rendered: BTreeSet<String> = stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("{}:", e.path)))
+            .filter(|l| l.contains(": error: "))
+            .map(|l| format!("file:{l}"))
+            .collect();
+        let expected: BTreeSet<String> = upstream
+            .lines()
+            .filter(|l| l.contains(": error: "))
+            .map(str::to_string)
+            .collect();
+        let only_upstream: Vec<_> = expected.difference(&rendered).collect();
+        let only_cara: Vec<_> = rendered.difference(&expected).collect();
         eprintln!(
-            "corpus: {}: {same}/{} upstream errors identical (line and message), \
-             all {} lines matched",
+            "corpus: {}: {}/{} distinct upstream errors reproduced exactly (position and message), \
+             {} lines matched",
             e.path,
-            theirs.len(),
+            expected.len() - only_upstream.len(),
+            expected.len(),
             their_lines.len()
         );
-        if same * 10 < theirs.len() * 9 {
+        if !only_upstream.is_empty() || !only_cara.is_empty() {
             failures.push_str(&format!(
-                "=== {}: only {same} of {} upstream messages match\n",
-                e.path,
-                theirs.len()
+                "=== {}: errors only upstream: {only_upstream:#?}\nerrors only from cara: {only_cara:#?}\n",
+                e.path
             ));
         }
     }
     assert!(failures.is_empty(), "{failures}");
 }
 
-/// Rust module name for a group: `capnproto-v0.9.2` → `capnproto_v0_9_2`.
+/// Rust module name for a group: `capnproto-v0.9.2` → `capnproto_v0_9_2`, `Tests` → `tests`.
 fn module_name(group: &str) -> String {
     group
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -306,32 +337,45 @@ fn generated_code_of_every_accepted_file_is_clippy_clean() {
         "//! `cara gen` output of the real-world schema corpus.\n#![deny(warnings)]\n\n",
     );
     let mut failures = String::new();
-    // One `cara gen` per group and status: files of a group share their flags, and files
-    // importing each other are generated once.
+    // One `cara gen` per group, status and flags, so files importing each other are
+    // generated once.
     let mut batches: Vec<(String, Vec<Entry>)> = Vec::new();
     for e in &all {
-        let key = format!("{}_{}", module_name(&e.group), e.status.to_lowercase());
-        match batches.iter_mut().find(|(k, _)| *k == key) {
+        let key = (
+            module_name(&e.group),
+            e.status.to_lowercase(),
+            e.flags.clone(),
+        );
+        let found = batches.iter_mut().find(|(_, v)| {
+            (
+                module_name(&v[0].group),
+                v[0].status.to_lowercase(),
+                v[0].flags.clone(),
+            ) == key
+        });
+        match found {
             Some((_, v)) => v.push(e.clone()),
-            None => batches.push((key, vec![e.clone()])),
+            None => {
+                let module = format!("{}_{}_{}", key.0, key.1, batches.len());
+                batches.push((module, vec![e.clone()]));
+            }
         }
     }
     let mut generated = 0;
     for (module, batch) in &batches {
         let flags = &batch[0].flags;
-        assert!(
-            batch.iter().all(|e| e.flags == *flags),
-            "{module}: files of one group with different flags"
-        );
         // OK files of a group are generated together; a FAIL file alone, as it may share
         // its name with an OK file of its group (both `test.capnp`).
-        let chunks: Vec<Vec<Entry>> = if batch[0].status == "OK" {
+        let mut chunks: Vec<Vec<Entry>> = if batch[0].status == "OK" {
             vec![batch.clone()]
         } else {
             batch.iter().map(|e| vec![e.clone()]).collect()
         };
-        for (i, chunk) in chunks.iter().enumerate() {
+        let mut i = 0;
+        while i < chunks.len() {
+            let chunk = chunks[i].clone();
             let module = format!("{module}_{i}");
+            i += 1;
             let out_dir = crate_dir.join("src").join(&module);
             let out = cara()
                 .current_dir(group_dir(&chunk[0]))
@@ -344,6 +388,14 @@ fn generated_code_of_every_accepted_file_is_clippy_clean() {
                 .expect("run cara gen");
             let names: Vec<&str> = chunk.iter().map(|e| e.path.as_str()).collect();
             if !out.status.success() {
+                if chunk.len() > 1 {
+                    // Files fine alone can clash when compiled together (a local copy of
+                    // a standard file and the installed one share an id, as capnp also
+                    // reports): generate them one by one instead.
+                    let _ = std::fs::remove_dir_all(&out_dir);
+                    chunks.extend(chunk.iter().map(|e| vec![e.clone()]));
+                    continue;
+                }
                 failures.push_str(&format!(
                     "=== cara gen {names:?} ({}):\n{}\n",
                     chunk[0].group,

@@ -107,7 +107,10 @@ impl Generator<'_> {
                 if let Some(base) = self.node(sc.id)
                     && let NodeKind::Interface(bi) = &base.kind
                 {
-                    queue.push((base, bi, site.brand_args(sc.id, &sc.brand)));
+                    // A superclass's brand may name the owner's parameters
+                    // (`SubHolder(U) extends(Holder(U))`): bind them first.
+                    let owner_site = self.owner_site(site, owner.id, &owner_args);
+                    queue.push((base, bi, owner_site.brand_args(sc.id, &sc.brand)));
                 }
             }
         }
@@ -120,13 +123,20 @@ impl Generator<'_> {
 
     /// A site for a method of `owner`, with its own generic parameters bound to `args`.
     fn method_site<'s>(&self, site: &Site<'s>, flat: &Flat<'_>) -> Site<'s> {
-        let mut s = site.clone();
+        let mut s = self.owner_site(site, flat.owner.id, &flat.owner_args);
         s.method_params = flat.method.implicit_parameters.clone();
-        if flat.owner.id != site_interface(site) {
+        s
+    }
+
+    /// `site` seen from interface `owner` (the site's own or an inherited one, whose generic
+    /// parameters are then bound to `owner_args`).
+    fn owner_site<'s>(&self, site: &Site<'s>, owner: u64, owner_args: &[TokenStream]) -> Site<'s> {
+        let mut s = site.clone();
+        if owner != site_interface(site) {
             // Inherited: the owner's parameters are not declared here; bind them.
             let mut subst: HashMap<u64, Vec<TokenStream>> = HashMap::new();
-            let mut args = flat.owner_args.iter();
-            for (scope, names) in self.generic_scopes(flat.owner.id) {
+            let mut args = owner_args.iter();
+            for (scope, names) in self.generic_scopes(owner) {
                 subst.insert(
                     scope,
                     names
@@ -427,7 +437,6 @@ impl Generator<'_> {
             ///
             /// Inside a method, [`cara::caller()`](::cara::caller) gives the call's caller:
             /// its user id (under PLAIN) and a remote to call it back.
-            // Method names come from the schema (`new`, `toText`, …).
             // Method and parameter names and counts come from the schema.
             #[allow(
                 clippy::wrong_self_convention,

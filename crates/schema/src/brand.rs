@@ -108,7 +108,7 @@ pub enum BrandedDecl {
         /// Its id.
         id: u64,
         /// Brand bindings in effect.
-        brand: Rc<BScope>,
+        brand: Rc<BindingScope>,
     },
     /// An unbound generic parameter of scope `scope_id` (0 = method implicit parameter).
     Param {
@@ -121,9 +121,9 @@ pub enum BrandedDecl {
 
 /// One level of brand bindings.
 #[derive(Debug)]
-pub struct BScope {
+pub struct BindingScope {
     /// Enclosing level.
-    pub parent: Option<Rc<BScope>>,
+    pub parent: Option<Rc<BindingScope>>,
     /// Node id of this level (0 = root).
     pub leaf_id: u64,
     /// Number of generic parameters of that node.
@@ -136,10 +136,10 @@ pub struct BScope {
     pub source: std::cell::Cell<Option<crate::diagnostics::Span>>,
 }
 
-impl BScope {
+impl BindingScope {
     /// A root scope for `id` with nothing bound.
-    pub fn root(id: u64) -> Rc<BScope> {
-        Rc::new(BScope {
+    pub fn root(id: u64) -> Rc<BindingScope> {
+        Rc::new(BindingScope {
             parent: None,
             leaf_id: id,
             leaf_param_count: 0,
@@ -151,10 +151,10 @@ impl BScope {
 
     /// The lexical scope chain of a node: `chain` is (id, param count) from the node up to
     /// the file, all inherited.
-    pub fn lexical(chain: &[(u64, u16)]) -> Rc<BScope> {
-        let mut parent: Option<Rc<BScope>> = None;
+    pub fn lexical(chain: &[(u64, u16)]) -> Rc<BindingScope> {
+        let mut parent: Option<Rc<BindingScope>> = None;
         for &(id, count) in chain.iter().rev() {
-            parent = Some(Rc::new(BScope {
+            parent = Some(Rc::new(BindingScope {
                 parent,
                 leaf_id: id,
                 leaf_param_count: count,
@@ -163,7 +163,7 @@ impl BScope {
                 source: Default::default(),
             }));
         }
-        parent.unwrap_or_else(|| BScope::root(0))
+        parent.unwrap_or_else(|| BindingScope::root(0))
     }
 
     /// Whether any level has generic parameters.
@@ -172,8 +172,8 @@ impl BScope {
     }
 
     /// A child level for `id`.
-    pub fn push(self: &Rc<Self>, id: u64, count: u16) -> Rc<BScope> {
-        Rc::new(BScope {
+    pub fn push(self: &Rc<Self>, id: u64, count: u16) -> Rc<BindingScope> {
+        Rc::new(BindingScope {
             parent: Some(self.clone()),
             leaf_id: id,
             leaf_param_count: count,
@@ -184,8 +184,8 @@ impl BScope {
     }
 
     /// The same level with `params` bound.
-    pub fn with_params(&self, params: Vec<BrandedDecl>) -> Rc<BScope> {
-        Rc::new(BScope {
+    pub fn with_params(&self, params: Vec<BrandedDecl>) -> Rc<BindingScope> {
+        Rc::new(BindingScope {
             parent: self.parent.clone(),
             leaf_id: self.leaf_id,
             leaf_param_count: self.leaf_param_count,
@@ -196,13 +196,13 @@ impl BScope {
     }
 
     /// Walks up to the level for `id`, or a fresh root.
-    pub fn pop(self: &Rc<Self>, id: u64) -> Rc<BScope> {
+    pub fn pop(self: &Rc<Self>, id: u64) -> Rc<BindingScope> {
         if self.leaf_id == id {
             return self.clone();
         }
         match &self.parent {
             Some(p) => p.pop(id),
-            None => BScope::root(id),
+            None => BindingScope::root(id),
         }
     }
 
@@ -236,7 +236,7 @@ impl BScope {
     }
 
     /// Levels that must appear in a compiled [`Brand`].
-    pub fn levels(&self) -> Vec<&BScope> {
+    pub fn levels(&self) -> Vec<&BindingScope> {
         let mut out = Vec::new();
         let mut cur = Some(self);
         while let Some(s) = cur {
@@ -251,7 +251,7 @@ impl BScope {
 
 /// Builds a [`Brand`] from the levels, using `compile` to turn each bound parameter into a type.
 pub fn compile_brand(
-    scope: &BScope,
+    scope: &BindingScope,
     mut compile: impl FnMut(&BrandedDecl) -> crate::model::Type,
 ) -> Brand {
     let mut scopes = Vec::new();

@@ -36,6 +36,8 @@ pub struct Diagnostic {
     pub file: String,
     /// 1-based line.
     pub line: usize,
+    /// 1-based line where the span ends (after `line` for a multi-line declaration).
+    pub end_line: usize,
     /// 1-based column (in bytes).
     pub col: usize,
     /// 1-based end column on the same line (exclusive), for the caret underline.
@@ -52,10 +54,14 @@ impl fmt::Display for Diagnostic {
             // Not tied to a position (e.g. a file that cannot be read).
             return write!(f, "error: {}", self.message);
         }
-        // `line:col-end` like the official compiler (the end column is exclusive).
-        write!(f, "{}:{}:{}", self.file, self.line, self.col)?;
-        if self.end_col > self.col {
-            write!(f, "-{}", self.end_col)?;
+        // Like the official compiler: `line:col-end` (end exclusive) within one line,
+        // `line:col` for an empty span, only `line` for a span over several lines.
+        write!(f, "{}:{}", self.file, self.line)?;
+        if self.end_line == self.line {
+            write!(f, ":{}", self.col)?;
+            if self.end_col > self.col {
+                write!(f, "-{}", self.end_col)?;
+            }
         }
         write!(f, ": error: {}", self.message)?;
         if !self.source_line.is_empty() {
@@ -134,13 +140,20 @@ impl Diagnostics {
                 .unwrap_or(text.len());
             let line = text[..start].matches('\n').count() + 1;
             let col = start - line_start + 1;
+            // A span ending just after a newline ends on the next line (the official
+            // compiler then prints only the line).
+            let end_line = line
+                + text
+                    .get(start..span.end.min(text.len()))
+                    .map_or(0, |t| t.matches('\n').count());
             let end = span.end.clamp(start, line_end);
             let end_col = end - line_start + 1;
             self.errors.push(Diagnostic {
                 file: name.to_string(),
                 line,
+                end_line,
                 col,
-                end_col: end_col.max(col + 1),
+                end_col,
                 message,
                 source_line: text[line_start..line_end]
                     .trim_end_matches('\r')

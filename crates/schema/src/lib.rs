@@ -102,7 +102,7 @@ impl Compiler {
     /// Compiles in-memory sources: `(name, text)` pairs.  All of them are requested; they can
     /// import each other by relative name, and the bundled standard files are available.
     pub fn compile_sources(&self, sources: &[(&str, &str)]) -> Result<SchemaSet, Diagnostics> {
-        let mut ctx = compile::Ctx::new(self.opts.clone());
+        let mut ctx = compile::Compilation::new(self.opts.clone());
         for (name, text) in sources {
             ctx.virtual_files
                 .insert((*name).to_string(), (*text).to_string());
@@ -117,7 +117,7 @@ impl Compiler {
         files: &[P],
     ) -> Result<SchemaSet, Diagnostics> {
         let _span = tracing::debug_span!("compile", files = files.len()).entered();
-        let ctx = compile::Ctx::new(self.opts.clone());
+        let ctx = compile::Compilation::new(self.opts.clone());
         let names: Vec<String> = files
             .iter()
             .map(|f| f.as_ref().to_string_lossy().into_owned())
@@ -126,7 +126,7 @@ impl Compiler {
     }
 
     fn run(
-        mut ctx: compile::Ctx,
+        mut ctx: compile::Compilation,
         files: &[String],
         in_memory: bool,
     ) -> Result<SchemaSet, Diagnostics> {
@@ -188,6 +188,7 @@ impl Compiler {
             diags.errors.push(Diagnostic {
                 file: String::new(),
                 line: 0,
+                end_line: 0,
                 col: 0,
                 end_col: 0,
                 message: e,
@@ -252,7 +253,7 @@ pub(crate) const DEPENDENCY_PARENTS: u32 = PARENTS * DEPENDENCIES;
 /// explicit work list so that long dependency chains cannot overflow the stack.  The set of
 /// (node, eagerness) pairs reached does not depend on the visiting order.
 fn traverse(
-    ctx: &mut compile::Ctx,
+    ctx: &mut compile::Compilation,
     start: usize,
     eagerness: u32,
     seen: &mut HashMap<usize, u32>,

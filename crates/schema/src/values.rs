@@ -140,6 +140,9 @@ impl Arena {
         }
     }
     fn struct_ptr(&mut self, at: usize, target: usize, data: u16, ptrs: u16) {
+        // A zero-sized struct points just before itself (offset -1), as Cap'n Proto
+        // encodes it: offset 0 with no words would be a null pointer.
+        let target = if data == 0 && ptrs == 0 { at } else { target };
         let off = (target as i64 - at as i64 - 1) as u64 & 0x3fff_ffff;
         self.words[at] = (off << 2) | (u64::from(data) << 32) | (u64::from(ptrs) << 48);
     }

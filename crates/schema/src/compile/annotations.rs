@@ -38,7 +38,7 @@ impl TargetFlag {
     }
 }
 
-impl Ctx {
+impl Compilation {
     pub(super) fn compile_annotations(
         &mut self,
         n: usize,

@@ -4,16 +4,16 @@
 
 use super::*;
 
-impl Ctx {
+impl Compilation {
     /// Rebuilds brand scopes for `target` from compiled brand scopes (the official
     /// `BrandScope::evaluateBrand`): `inherit` takes the parameters bound in `base`.
     pub(super) fn evaluate_brand(
         &mut self,
-        base: &Rc<BScope>,
+        base: &Rc<BindingScope>,
         target: Target,
         scopes: &[ModelBrandScope],
         mut index: usize,
-    ) -> Rc<BScope> {
+    ) -> Rc<BindingScope> {
         let (id, count) = self.target_info(target);
         let mut params = Vec::new();
         let mut inherited = false;
@@ -41,7 +41,7 @@ impl Ctx {
             Target::Builtin(_) => None,
         };
         let parent = parent.map(|p| self.evaluate_brand(base, Target::Node(p), scopes, index));
-        Rc::new(BScope {
+        Rc::new(BindingScope {
             parent,
             leaf_id: id,
             leaf_param_count: count,
@@ -52,7 +52,7 @@ impl Ctx {
     }
 
     /// Turns a compiled type back into a branded declaration (`BrandScope::decompileType`).
-    pub(super) fn decompile_type(&mut self, base: &Rc<BScope>, t: &Type) -> BrandedDecl {
+    pub(super) fn decompile_type(&mut self, base: &Rc<BindingScope>, t: &Type) -> BrandedDecl {
         let builtin = |b| self.builtin_decl(b);
         match t {
             Type::Void => builtin(Builtin::Void),
@@ -89,7 +89,7 @@ impl Ctx {
             }
             Type::List(e) => {
                 let elem = self.decompile_type(base, e);
-                let list = BScope::root(0).push(Builtin::List.id(), 1);
+                let list = BindingScope::root(0).push(Builtin::List.id(), 1);
                 BrandedDecl::Decl {
                     target: Target::Builtin(Builtin::List),
                     id: Builtin::List.id(),
@@ -113,7 +113,7 @@ impl Ctx {
     }
 
     /// Compiles a brand, ignoring errors (used where they were reported already).
-    pub(super) fn brand_of(&mut self, brand: &BScope) -> Brand {
+    pub(super) fn brand_of(&mut self, brand: &BindingScope) -> Brand {
         let mut errs = Vec::new();
         self.brand_collect(brand, &mut errs)
     }
@@ -121,7 +121,7 @@ impl Ctx {
     /// Compiles a brand, collecting the errors of its bound types.
     pub(super) fn brand_collect(
         &mut self,
-        brand: &BScope,
+        brand: &BindingScope,
         errs: &mut Vec<(Option<Span>, String)>,
     ) -> Brand {
         compile_brand(brand, |p| match self.compile_as_type_inner(p, errs) {
@@ -131,7 +131,7 @@ impl Ctx {
     }
 
     /// Compiles a brand and reports errors of its bound types at `span`.
-    pub(crate) fn brand_reported(&mut self, brand: &BScope, span: Span) -> Brand {
+    pub(crate) fn brand_reported(&mut self, brand: &BindingScope, span: Span) -> Brand {
         let mut errs = Vec::new();
         let b = self.brand_collect(brand, &mut errs);
         self.report_type_errors(&errs, span);

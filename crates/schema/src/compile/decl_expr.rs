@@ -3,16 +3,21 @@
 
 use super::*;
 
-impl Ctx {
+impl Compilation {
     pub(super) fn compile_decl_expr(
         &mut self,
         n: usize,
-        scope: &Rc<BScope>,
+        scope: &Rc<BindingScope>,
         e: &Expr,
         implicit: &Implicit,
     ) -> Option<BrandedDecl> {
         let r = self.compile_decl_expr_inner(n, scope, e, implicit);
-        if let Some(BrandedDecl::Decl { brand, .. }) = &r {
+        // The innermost expression that produced a brand names it in errors: a generic
+        // application refused for its arity returns the bare name's brand, and errors
+        // about it point at that name (as the official compiler's do).
+        if let Some(BrandedDecl::Decl { brand, .. }) = &r
+            && brand.source.get().is_none()
+        {
             brand.source.set(Some(e.span));
         }
         r
@@ -21,7 +26,7 @@ impl Ctx {
     pub(super) fn compile_decl_expr_inner(
         &mut self,
         n: usize,
-        scope: &Rc<BScope>,
+        scope: &Rc<BindingScope>,
         e: &Expr,
         implicit: &Implicit,
     ) -> Option<BrandedDecl> {
@@ -63,7 +68,7 @@ impl Ctx {
                         Some(BrandedDecl::Decl {
                             target: Target::Node(root),
                             id,
-                            brand: BScope::lexical(&[(id, 0)]),
+                            brand: BindingScope::lexical(&[(id, 0)]),
                         })
                     }
                     // `-> stream` imports the standard file implicitly (its span is the

@@ -3,16 +3,29 @@
 
 use super::*;
 
-impl Ctx {
+impl Compilation {
+    /// The directory relative names are resolved against (`base_dir`, else the process's).
+    pub(super) fn work_dir(&self) -> PathBuf {
+        let here = || std::env::current_dir().unwrap_or_default();
+        let dir = match &self.opts.base_dir {
+            Some(b) if b.is_absolute() => b.clone(),
+            Some(b) => here().join(b),
+            None => here(),
+        };
+        lexical_normalize(&dir)
+    }
+
     pub(super) fn add_module(
         &mut self,
         name: String,
         path: Option<PathBuf>,
+        source: SourceName,
         key: String,
         src: String,
     ) -> usize {
         let file = self.files.len();
-        self.files.push((name.clone(), src));
+        let shown = source.render();
+        self.files.push((shown, src));
         let ast = {
             let src = &self.files[file].1;
             crate::parser::parse_file(src, file, &mut self.diags)
@@ -57,6 +70,7 @@ impl Ctx {
         self.modules.push(Module {
             name,
             path,
+            source,
             ast,
             root,
             file,
@@ -110,10 +124,16 @@ impl Ctx {
             return Ok(m);
         }
         let src = std::fs::read_to_string(&path).map_err(|e| format!("{file}: {e}"))?;
-        Ok(self.add_module(name, Some(path), key, src))
+        let source = SourceName::requested(&path, &cwd);
+        Ok(self.add_module(name, Some(path), source, key, src))
     }
 
-    pub(super) fn load_path(&mut self, name: String, path: PathBuf) -> Option<usize> {
+    pub(super) fn load_path(
+        &mut self,
+        name: String,
+        path: PathBuf,
+        source: SourceName,
+    ) -> Option<usize> {
         let key = std::fs::canonicalize(&path)
             .ok()?
             .to_string_lossy()
@@ -122,7 +142,7 @@ impl Ctx {
             return Some(m);
         }
         let src = std::fs::read_to_string(&path).ok()?;
-        Some(self.add_module(name, Some(path), key, src))
+        Some(self.add_module(name, Some(path), source, key, src))
     }
 
     pub(super) fn import(&mut self, from: usize, name: &str) -> Option<usize> {
@@ -137,20 +157,23 @@ impl Ctx {
     pub(super) fn import_uncached(&mut self, from: usize, name: &str) -> Option<usize> {
         if let Some(abs) = name.strip_prefix('/') {
             let canonical = normalize(abs);
-            let mut dirs: Vec<PathBuf> = self
+            // (directory as given, where it is).
+            let mut dirs: Vec<(String, PathBuf)> = self
                 .opts
                 .include
                 .iter()
-                .map(|d| self.opts.resolve(d))
+                .map(|d| (d.to_string_lossy().into_owned(), self.opts.resolve(d)))
                 .collect();
             if !self.opts.no_standard_import {
-                dirs.push(PathBuf::from("/usr/local/include"));
-                dirs.push(PathBuf::from("/usr/include"));
+                for d in ["/usr/local/include", "/usr/include"] {
+                    dirs.push((d.to_string(), PathBuf::from(d)));
+                }
             }
-            for d in dirs {
+            for (given, d) in dirs {
                 let p = d.join(&canonical);
                 if p.is_file() {
-                    return self.load_path(canonical, p);
+                    let source = SourceName::Include(given, canonical.clone());
+                    return self.load_path(canonical, p, source);
                 }
             }
             if !self.opts.no_standard_import {
@@ -168,7 +191,9 @@ impl Ctx {
                 Some(p) => {
                     let base = p.parent().unwrap_or(Path::new(""));
                     let full = base.join(name);
-                    self.load_path(canonical, full)
+                    let absolute = self.work_dir().join(&full);
+                    let source = m.source.sibling(name, &absolute);
+                    self.load_path(canonical, full, source)
                 }
                 None => self.load_bundled(&canonical),
             }
@@ -189,7 +214,8 @@ impl Ctx {
         if let Some(&m) = self.by_path.get(&key) {
             return Some(m);
         }
-        Some(self.add_module(canonical.to_string(), None, key, src))
+        let source = SourceName::Bundled(canonical.to_string());
+        Some(self.add_module(canonical.to_string(), None, source, key, src))
     }
 
     pub(super) fn read_embed(&mut self, from: usize, name: &str) -> Option<Vec<u8>> {

@@ -4,7 +4,7 @@
 use super::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum MKind {
+pub(super) enum MemberKind {
     Root,
     Field,
     Union,
@@ -20,7 +20,7 @@ pub(super) struct Member {
     pub(super) in_union: bool,
     pub(super) name: String,
     pub(super) ordinal: Option<(u64, Span)>,
-    pub(super) kind: MKind,
+    pub(super) kind: MemberKind,
     pub(super) is_param: bool,
     pub(super) ty: Option<Expr>,
     pub(super) default: Option<Expr>,
@@ -82,7 +82,7 @@ pub(super) fn root_member(node_id: u64, display_name: String) -> Member {
         in_union: false,
         name: String::new(),
         ordinal: None,
-        kind: MKind::Root,
+        kind: MemberKind::Root,
         is_param: false,
         ty: None,
         default: None,
@@ -136,7 +136,7 @@ impl StructTranslator {
         parent: usize,
         code_order: u16,
         d: &Decl,
-        kind: MKind,
+        kind: MemberKind,
         in_union: bool,
         scope: Scope,
     ) -> usize {
@@ -145,16 +145,17 @@ impl StructTranslator {
             _ => (None, None),
         };
         let idx = self.members.len();
-        let (aux, display_name, prefix_len) = if kind == MKind::Group || kind == MKind::Union {
-            let a = self.next_aux;
-            self.next_aux += 1;
-            let pd = self.members[parent].display_name.clone();
-            let dn = format!("{}.{}", pd, d.name.text);
-            let pl = (dn.len() - d.name.text.len()) as u32;
-            (Some(a), dn, pl)
-        } else {
-            (None, String::new(), 0)
-        };
+        let (aux, display_name, prefix_len) =
+            if kind == MemberKind::Group || kind == MemberKind::Union {
+                let a = self.next_aux;
+                self.next_aux += 1;
+                let pd = self.members[parent].display_name.clone();
+                let dn = format!("{}.{}", pd, d.name.text);
+                let pl = (dn.len() - d.name.text.len()) as u32;
+                (Some(a), dn, pl)
+            } else {
+                (None, String::new(), 0)
+            };
         self.members.push(Member {
             parent: Some(parent),
             code_order,
@@ -191,7 +192,7 @@ impl StructTranslator {
 
     pub(super) fn traverse_top_or_group(
         &mut self,
-        ctx: &mut Ctx,
+        ctx: &mut Compilation,
         decls: &[Decl],
         parent: usize,
         scope: Scope,
@@ -200,7 +201,7 @@ impl StructTranslator {
         for d in decls {
             match &d.kind {
                 DeclKind::Field { .. } => {
-                    let m = self.new_member(parent, code_order, d, MKind::Field, false, scope);
+                    let m = self.new_member(parent, code_order, d, MemberKind::Field, false, scope);
                     code_order += 1;
                     if let Some((o, _)) = ordinal_of(d) {
                         self.by_ordinal.entry(o).or_default().push(m);
@@ -215,7 +216,8 @@ impl StructTranslator {
                             self.by_ordinal.entry(o).or_default().push(parent);
                         }
                     } else {
-                        let m = self.new_member(parent, code_order, d, MKind::Union, false, scope);
+                        let m =
+                            self.new_member(parent, code_order, d, MemberKind::Union, false, scope);
                         code_order += 1;
                         self.members[m].union_scope = Some(u);
                         let mut sub = 0;
@@ -226,7 +228,7 @@ impl StructTranslator {
                     }
                 }
                 DeclKind::Group => {
-                    let m = self.new_member(parent, code_order, d, MKind::Group, false, scope);
+                    let m = self.new_member(parent, code_order, d, MemberKind::Group, false, scope);
                     code_order += 1;
                     self.traverse_group(ctx, d, m, scope);
                 }
@@ -235,7 +237,13 @@ impl StructTranslator {
         }
     }
 
-    pub(super) fn traverse_group(&mut self, ctx: &mut Ctx, d: &Decl, m: usize, scope: Scope) {
+    pub(super) fn traverse_group(
+        &mut self,
+        ctx: &mut Compilation,
+        d: &Decl,
+        m: usize,
+        scope: Scope,
+    ) {
         let members = d.nested.iter().filter(|x| is_member(x)).count();
         if members < 1 {
             ctx.diags
@@ -246,7 +254,7 @@ impl StructTranslator {
 
     pub(super) fn traverse_union(
         &mut self,
-        ctx: &mut Ctx,
+        ctx: &mut Compilation,
         d: &Decl,
         parent: usize,
         u: usize,
@@ -264,7 +272,7 @@ impl StructTranslator {
                         parent,
                         *code_order,
                         md,
-                        MKind::Field,
+                        MemberKind::Field,
                         true,
                         Scope::Group(g),
                     );
@@ -285,7 +293,7 @@ impl StructTranslator {
                         parent,
                         *code_order,
                         md,
-                        MKind::Union,
+                        MemberKind::Union,
                         true,
                         Scope::Group(g),
                     );
@@ -303,7 +311,7 @@ impl StructTranslator {
                         parent,
                         *code_order,
                         md,
-                        MKind::Group,
+                        MemberKind::Group,
                         true,
                         Scope::Group(g),
                     );
@@ -327,7 +335,7 @@ impl StructTranslator {
                 in_union: false,
                 name: p.name.text.clone(),
                 ordinal: None,
-                kind: MKind::Field,
+                kind: MemberKind::Field,
                 is_param: true,
                 ty: Some(p.ty.clone()),
                 default: p.default.clone(),

@@ -3,7 +3,7 @@
 //! compiler's eager traversal (requested files with children, plus dependencies and their
 //! parents).
 //!
-//! This module holds the shared state ([`Ctx`]); each concern is a submodule: `load`
+//! This module holds the shared state ([`Compilation`]); each concern is a submodule: `load`
 //! (files and imports), `nodes` (the declaration tree), `resolve` (names and aliases),
 //! `decl_expr` (declaration expressions and types), `brands`, `phases` (bootstrap and
 //! finalize), `translate` (one declaration to model nodes) and `embed` (embedded messages).
@@ -15,7 +15,7 @@ use std::rc::Rc;
 use crate::ast::{
     AnnotationApp, Decl, DeclId, DeclKind, Expr, ExprKind, Param, ParamDecl, ParamList,
 };
-use crate::brand::{BScope, BrandedDecl, Builtin, Target, compile_brand};
+use crate::brand::{BindingScope, BrandedDecl, Builtin, Target, compile_brand};
 use crate::diagnostics::{Diagnostics, Span};
 use crate::ids;
 use crate::layout::{Layout, Scope};
@@ -51,6 +51,8 @@ impl Options {
 pub(crate) struct Module {
     pub name: String,
     pub path: Option<PathBuf>,
+    /// Where it was found (names the file in errors).
+    source: SourceName,
     pub ast: Rc<Decl>,
     pub root: usize,
     pub file: usize,
@@ -118,7 +120,8 @@ struct Job {
     loc: Loc,
 }
 
-pub(crate) struct Ctx {
+/// The state of one compilation: loaded files, the declaration tree, caches, diagnostics.
+pub(crate) struct Compilation {
     pub opts: Options,
     pub modules: Vec<Module>,
     pub files: Vec<(String, String)>,
@@ -138,9 +141,6 @@ pub(crate) struct Ctx {
     pub virtual_files: HashMap<String, String>,
     /// Current depth of nested on-demand compilation (bounded to keep the stack safe).
     depth: u32,
-    /// Structs whose implied first field is being compiled (a struct reached again would
-    /// recurse forever: `(group = 1)` where the group's first field is the struct itself).
-    implying: Vec<u64>,
 }
 
 /// Maximum depth of declarations compiled on demand from one another (alias and constant
@@ -202,9 +202,9 @@ fn kind_of(d: &Decl) -> Option<Kind> {
     })
 }
 
-impl Ctx {
-    pub fn new(opts: Options) -> Ctx {
-        Ctx {
+impl Compilation {
+    pub fn new(opts: Options) -> Compilation {
+        Compilation {
             opts,
             modules: Vec::new(),
             files: Vec::new(),
@@ -216,7 +216,6 @@ impl Ctx {
             alias_cache: HashMap::new(),
             alias_busy: HashSet::new(),
             param_struct_order: Vec::new(),
-            implying: Vec::new(),
             pending_jobs: HashMap::new(),
             aux_owner: HashMap::new(),
             virtual_files: HashMap::new(),
@@ -261,6 +260,7 @@ mod nodes;
 mod params;
 mod phases;
 mod resolve;
+mod source_name;
 mod struct_nodes;
 mod struct_values;
 mod translate;
@@ -269,4 +269,5 @@ mod values;
 // Shared between the translation modules.
 use annotations::TargetFlag;
 use members::*;
+use source_name::SourceName;
 use struct_values::apply_brand;

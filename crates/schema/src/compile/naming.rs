@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Ctx {
+impl Compilation {
     pub(super) fn check_names(&mut self, nested: &[Decl], parent: &DeclKind) {
         let mut names: HashMap<String, Span> = HashMap::new();
         self.check_names_into(nested, parent, &mut names);

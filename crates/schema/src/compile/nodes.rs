@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Ctx {
+impl Compilation {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn new_node(
         &mut self,
@@ -131,8 +131,8 @@ impl Ctx {
         out
     }
 
-    pub(super) fn local_brand(&self, n: usize) -> Rc<BScope> {
-        BScope::lexical(&self.lexical_chain(n))
+    pub(super) fn local_brand(&self, n: usize) -> Rc<BindingScope> {
+        BindingScope::lexical(&self.lexical_chain(n))
     }
 
     /// Node index for an id.

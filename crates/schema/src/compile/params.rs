@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Ctx {
+impl Compilation {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn compile_param_list(
         &mut self,

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Ctx {
+impl Compilation {
     pub fn bootstrap(&mut self, n: usize) -> Option<Rc<Compiled>> {
         if let Some(c) = &self.nodes[n].boot {
             return Some(c.clone());

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl Ctx {
+impl Compilation {
     /// Resolves a member of node `n`: (target, parent scope id) or an alias result.
     pub(super) fn resolve_member(&mut self, n: usize, name: &str) -> Option<Resolved> {
         let ex = self.expand(n);
@@ -106,7 +106,7 @@ impl Ctx {
         }
     }
 
-    pub(super) fn interpret(&mut self, scope: &Rc<BScope>, r: Resolved) -> BrandedDecl {
+    pub(super) fn interpret(&mut self, scope: &Rc<BindingScope>, r: Resolved) -> BrandedDecl {
         match r {
             Resolved::Decl(target, scope_id) => {
                 let (id, count) = self.target_info(target);
@@ -157,7 +157,7 @@ impl Ctx {
         BrandedDecl::Decl {
             target: Target::Builtin(b),
             id: b.id(),
-            brand: BScope::root(0).push(b.id(), b.param_count()),
+            brand: BindingScope::root(0).push(b.id(), b.param_count()),
         }
     }
 
@@ -165,7 +165,7 @@ impl Ctx {
         BrandedDecl::Decl {
             target: Target::Builtin(Builtin::AnyPointer),
             id: Builtin::AnyPointer.id(),
-            brand: BScope::root(0).push(Builtin::AnyPointer.id(), 0),
+            brand: BindingScope::root(0).push(Builtin::AnyPointer.id(), 0),
         }
     }
 

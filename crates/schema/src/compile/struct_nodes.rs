@@ -36,7 +36,7 @@ impl StructTranslator {
     /// Aux index of the node holding member `m`'s field.
     pub(super) fn field_loc(&self, m: usize) -> (Option<usize>, usize) {
         let p = self.members[m].parent.unwrap_or(0);
-        let aux = if self.members[p].kind == MKind::Root {
+        let aux = if self.members[p].kind == MemberKind::Root {
             self.root_aux
         } else {
             self.members[p].aux
@@ -44,7 +44,7 @@ impl StructTranslator {
         (aux, self.members[m].index as usize)
     }
 
-    pub(super) fn finish_group(&mut self, ctx: &mut Ctx, m: usize) {
+    pub(super) fn finish_group(&mut self, ctx: &mut Compilation, m: usize) {
         if let Some(u) = self.members[m].union_scope {
             self.layout.add_discriminant(u);
         }
@@ -60,7 +60,7 @@ impl StructTranslator {
         let _ = ctx;
     }
 
-    pub(super) fn run(&mut self, ctx: &mut Ctx, jobs: &mut Vec<Job>) {
+    pub(super) fn run(&mut self, ctx: &mut Compilation, jobs: &mut Vec<Job>) {
         let mut ords = Ordinals::new();
         let entries: Vec<(u64, Vec<usize>)> = self
             .by_ordinal
@@ -78,8 +78,8 @@ impl StructTranslator {
                 }
                 let before = self.layout.hit_issue_344();
                 match self.members[m].kind {
-                    MKind::Field => self.compile_field(ctx, m, jobs),
-                    MKind::Union => {
+                    MemberKind::Field => self.compile_field(ctx, m, jobs),
+                    MemberKind::Union => {
                         if let Some(u) = self.members[m].union_scope
                             && !self.layout.add_discriminant(u)
                             && let Some((_, s)) = self.members[m].ordinal
@@ -101,8 +101,8 @@ impl StructTranslator {
                 TargetFlag::Param
             } else {
                 match self.members[m].kind {
-                    MKind::Field => TargetFlag::Field,
-                    MKind::Union => {
+                    MemberKind::Field => TargetFlag::Field,
+                    MemberKind::Union => {
                         self.finish_group(ctx, m);
                         TargetFlag::Union
                     }
@@ -123,7 +123,7 @@ impl StructTranslator {
         }
     }
 
-    pub(super) fn compile_field(&mut self, ctx: &mut Ctx, m: usize, jobs: &mut Vec<Job>) {
+    pub(super) fn compile_field(&mut self, ctx: &mut Compilation, m: usize, jobs: &mut Vec<Job>) {
         let Some(ty_expr) = self.members[m].ty.clone() else {
             return;
         };

@@ -16,7 +16,11 @@ pub(super) fn apply_brand(ty: &Type, brand: &Brand) -> Type {
                     Some(Binding::Type(t)) => t.clone(),
                     _ => Type::AnyPointer(AnyPointer::AnyKind),
                 },
-                _ => ty.clone(),
+                // Inside the generic's own scope the parameter stays a parameter.
+                Some(_) => ty.clone(),
+                // A brand without that scope leaves it unbound: `AnyPointer`, as capnp
+                // reads a bare `Gen` named from outside.
+                None => Type::AnyPointer(AnyPointer::AnyKind),
             }
         }
         Type::List(e) => Type::List(Box::new(apply_brand(e, brand))),
@@ -64,59 +68,32 @@ pub(super) fn rebrand(inner: &Brand, outer: &Brand) -> Brand {
     }
 }
 
-impl Ctx {
-    /// Whether a value for a struct type is a value for its first field (Cap'n Proto 1.0:
-    /// `service = "internet"` means `(name = "internet")`): anything but a tuple, a constant
-    /// name or an embed.
+impl Compilation {
+    /// Whether a value for a struct type may be a value for its first field (Cap'n Proto 1.0:
+    /// `service = "internet"` means `(name = "internet")`). As in 1.0's `compileValue`, only a
+    /// value whose type is plain from the literal itself qualifies: a number, a string, data,
+    /// or `true`/`false`/`void`/`inf`/`nan` — not a tuple, list, constant name or embed.
     pub(super) fn implies_first_field(&self, e: &Expr) -> bool {
         if self.opts.capnp_0_9 {
             return false;
         }
         match &e.kind {
-            ExprKind::Tuple(_) | ExprKind::Embed(_) | ExprKind::Unknown => false,
+            ExprKind::PositiveInt(_)
+            | ExprKind::NegativeInt(_)
+            | ExprKind::Float(_)
+            | ExprKind::String(_)
+            | ExprKind::Binary(_) => true,
             ExprKind::RelativeName(n) => {
                 matches!(n.text.as_str(), "true" | "false" | "void" | "inf" | "nan")
             }
-            ExprKind::AbsoluteName(_)
-            | ExprKind::Member(..)
-            | ExprKind::Import(_)
-            | ExprKind::Application(..) => false,
-            _ => true,
+            _ => false,
         }
     }
 
-    /// `(firstField = e)` for struct or group `type_id` (the first field in ordinal order;
-    /// a group there takes the value for its own first field).
+    /// `(firstField = e)` for struct (or group) `type_id`: the first field in ordinal order
+    /// must be a slot whose type the literal has. Otherwise a type mismatch, named `expected`
+    /// (the struct's type name, or "group").
     pub(super) fn implied_first_field(
-        &mut self,
-        n: usize,
-        e: &Expr,
-        type_id: u64,
-        brand: &Brand,
-    ) -> Option<Val> {
-        if self.implying.contains(&type_id) || self.implying.len() >= MAX_DEPTH as usize {
-            let is_group = self
-                .struct_node_by_id(type_id)
-                .is_some_and(|g| matches!(&g.kind, NodeKind::Struct(s) if s.is_group));
-            let expected = if is_group {
-                "group".to_string()
-            } else {
-                self.type_name(&Type::Struct {
-                    type_id,
-                    brand: brand.clone(),
-                })
-            };
-            self.diags
-                .error(e.span, format!("Type mismatch; expected {expected}."));
-            return None;
-        }
-        self.implying.push(type_id);
-        let v = self.implied_first_field_of(n, e, type_id, brand);
-        self.implying.pop();
-        v
-    }
-
-    pub(super) fn implied_first_field_of(
         &mut self,
         n: usize,
         e: &Expr,
@@ -127,28 +104,29 @@ impl Ctx {
         let NodeKind::Struct(s) = &node.kind else {
             return None;
         };
-        let Some(first) = s.fields.first() else {
-            self.diags
-                .error(e.span, "Type mismatch; struct has no fields.");
-            return None;
-        };
-        let entry = match &first.kind {
-            FieldKind::Slot { ty, .. } => {
-                let ty = apply_brand(ty, brand);
+        let first = s.fields.first().and_then(|f| match &f.kind {
+            FieldKind::Slot { ty, .. } => Some(apply_brand(ty, brand)),
+            FieldKind::Group { .. } => None,
+        });
+        match first {
+            Some(ty) if literal_fits(e, &ty) => {
                 let (v, written_as) = self.compile_value_as(n, e, &ty)?;
-                (0, written_as, v)
+                Some(Val::Struct(type_id, vec![(0, written_as, v)]))
             }
-            FieldKind::Group { type_id: gid } => {
-                let gid = *gid;
-                let v = self.implied_first_field(n, e, gid, brand)?;
-                let gty = Type::Struct {
-                    type_id: gid,
-                    brand: brand.clone(),
+            _ => {
+                let expected = if s.is_group {
+                    "group".to_string()
+                } else {
+                    self.type_name(&Type::Struct {
+                        type_id,
+                        brand: brand.clone(),
+                    })
                 };
-                (0, gty, v)
+                self.diags
+                    .error(e.span, format!("Type mismatch; expected {expected}."));
+                None
             }
-        };
-        Some(Val::Struct(type_id, vec![entry]))
+        }
     }
 
     pub(super) fn struct_node_by_id(&mut self, id: u64) -> Option<Node> {
@@ -273,5 +251,35 @@ impl Ctx {
         }
         let v = self.nodes[cn].const_val.clone()?;
         Some((v, Some(cty)))
+    }
+}
+
+/// Whether the type a literal has by itself is `ty` (integers fit any number type).
+fn literal_fits(e: &Expr, ty: &Type) -> bool {
+    let number = matches!(
+        ty,
+        Type::Int8
+            | Type::Int16
+            | Type::Int32
+            | Type::Int64
+            | Type::Uint8
+            | Type::Uint16
+            | Type::Uint32
+            | Type::Uint64
+            | Type::Float32
+            | Type::Float64
+    );
+    let float = matches!(ty, Type::Float32 | Type::Float64);
+    match &e.kind {
+        ExprKind::PositiveInt(_) | ExprKind::NegativeInt(_) => number,
+        ExprKind::Float(_) => float,
+        ExprKind::String(_) => *ty == Type::Text,
+        ExprKind::Binary(_) => *ty == Type::Data,
+        ExprKind::RelativeName(name) => match name.text.as_str() {
+            "true" | "false" => *ty == Type::Bool,
+            "void" => *ty == Type::Void,
+            _ => float,
+        },
+        _ => false,
     }
 }

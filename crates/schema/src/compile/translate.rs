@@ -4,7 +4,7 @@
 
 use super::*;
 
-impl Ctx {
+impl Compilation {
     pub(super) fn translate(&mut self, n: usize, jobs: &mut Vec<Job>) -> Compiled {
         let (ast, path) = self.decl_of(n);
         let decl = walk(&ast, &path);

@@ -23,7 +23,7 @@ pub(super) fn zero_val(t: &Type) -> Val {
     }
 }
 
-impl Ctx {
+impl Compilation {
     pub(super) fn compile_value(&mut self, n: usize, e: &Expr, ty: &Type) -> Option<Val> {
         self.compile_value_as(n, e, ty).map(|(v, _)| v)
     }
@@ -36,6 +36,17 @@ impl Ctx {
         e: &Expr,
         ty: &Type,
     ) -> Option<(Val, Type)> {
+        if let Type::AnyPointer(
+            AnyPointer::Parameter { .. } | AnyPointer::ImplicitMethodParameter { .. },
+        ) = ty
+            && !matches!(e.kind, ExprKind::Unknown)
+        {
+            self.diags.error(
+                e.span,
+                "Cannot interpret value because the type is a generic type parameter which is not yet bound. We don't know what type to expect here.",
+            );
+            return None;
+        }
         let (v, src_ty) = self.compile_value_inner(n, e, ty)?;
         if let (Type::AnyPointer(kind), Some(src)) = (ty, &src_ty) {
             let fits = match kind {

@@ -126,7 +126,9 @@ impl Lexer<'_> {
 
     /// Doc comment after `;` or `{`: comment lines with no blank line between them, starting
     /// on the same line or the next one.
-    fn doc_comment(&mut self) -> Option<String> {
+    /// Also returns where it ends (after its last line's newline): the official lexer counts
+    /// a statement's doc comment as part of the statement.
+    fn doc_comment_to(&mut self) -> Option<(String, usize)> {
         let save = self.pos;
         self.skip_line_ws();
         if self.peek() == Some(b'\n') {
@@ -138,14 +140,16 @@ impl Lexer<'_> {
             return None;
         }
         let mut doc = String::new();
+        let mut end;
         loop {
             doc.push_str(&self.read_comment());
+            end = self.pos;
             self.skip_line_ws();
             if self.peek() != Some(b'#') {
                 break;
             }
         }
-        Some(doc)
+        Some((doc, end))
     }
 
     fn next_raw(&mut self) -> Option<Raw> {
@@ -155,6 +159,8 @@ impl Lexer<'_> {
                 b'#' => {
                     self.read_comment();
                 }
+                // A UTF-8 byte-order mark counts as whitespace (as in Cap'n Proto 1.0).
+                0xef if self.src[self.pos..].starts_with(b"\xef\xbb\xbf") => self.pos += 3,
                 _ => break,
             }
         }
@@ -170,20 +176,29 @@ impl Lexer<'_> {
         match c {
             b';' => {
                 self.pos += 1;
-                let span = self.span(start);
-                let doc = self.doc_comment();
+                let mut span = self.span(start);
+                let doc = self.doc_comment_to().map(|(doc, end)| {
+                    span.end = end;
+                    doc
+                });
                 Some(Raw::Semi(span, doc))
             }
             b'{' => {
                 self.pos += 1;
-                let span = self.span(start);
-                let doc = self.doc_comment();
+                let mut span = self.span(start);
+                let doc = self.doc_comment_to().map(|(doc, end)| {
+                    span.end = end;
+                    doc
+                });
                 Some(Raw::LBrace(span, doc))
             }
             b'}' => {
                 self.pos += 1;
-                let span = self.span(start);
-                let doc = self.doc_comment();
+                let mut span = self.span(start);
+                let doc = self.doc_comment_to().map(|(doc, end)| {
+                    span.end = end;
+                    doc
+                });
                 Some(Raw::RBrace(span, doc))
             }
             b'(' => simple(self, TokenKind::LParen),
@@ -198,19 +213,17 @@ impl Lexer<'_> {
                     span: self.span(start),
                 }))
             }
-            // A block-text line (Cap'n Proto 1.0): the rest of the line, raw, with its
-            // newline; consecutive lines concatenate like adjacent strings.
+            // A block-text line (Cap'n Proto 1.0): the rest of the line, raw, ending in
+            // `\n` whatever the file's line ending; consecutive lines concatenate like
+            // adjacent strings.
             b'`' => {
                 self.pos += 1;
                 let from = self.pos;
-                while matches!(self.peek(), Some(c) if c != b'\n') {
+                while matches!(self.peek(), Some(c) if c != b'\n' && c != b'\r') {
                     self.pos += 1;
                 }
                 let mut text = self.src[from..self.pos].to_vec();
-                if self.peek() == Some(b'\n') {
-                    self.pos += 1;
-                    text.push(b'\n');
-                }
+                text.push(b'\n');
                 Some(Raw::Tok(Token {
                     kind: TokenKind::Str(text),
                     span: self.span(start),
@@ -286,13 +299,15 @@ fn skip_block(iter: &mut std::iter::Peekable<std::vec::IntoIter<Raw>>) {
     }
 }
 
+/// Groups tokens into statements up to the end of the block; returns them, the doc comment
+/// after the block's `}` and where that `}` is.
 fn group(
     iter: &mut std::iter::Peekable<std::vec::IntoIter<Raw>>,
     diags: &mut Diagnostics,
     file: usize,
     depth: u32,
     len: usize,
-) -> (Vec<Statement>, Option<String>) {
+) -> (Vec<Statement>, Option<String>, Option<Span>) {
     let nested = depth > 0;
     let mut out = Vec::new();
     let mut tokens: Vec<Token> = Vec::new();
@@ -308,7 +323,7 @@ fn group(
                     "Parse error: missing '}' at end of file.",
                 );
             }
-            return (out, None);
+            return (out, None, None);
         };
         match raw {
             Raw::Tok(t) => tokens.push(t),
@@ -331,13 +346,15 @@ fn group(
                 } else {
                     span_of(&tokens, file).join(span)
                 };
-                let (block, after) = if depth + 1 >= MAX_BLOCK_DEPTH {
+                let (block, after, close) = if depth + 1 >= MAX_BLOCK_DEPTH {
                     diags.error(span, "Parse error: declarations are nested too deeply.");
                     skip_block(iter);
-                    (Vec::new(), None)
+                    (Vec::new(), None, None)
                 } else {
                     group(iter, diags, file, depth + 1, len)
                 };
+                // A declaration spans its block, as in the official compiler's errors.
+                let full = close.map_or(full, |c| full.join(c));
                 out.push(Statement {
                     tokens: std::mem::take(&mut tokens),
                     block: Some(block),
@@ -352,7 +369,7 @@ fn group(
                     tokens.clear();
                 }
                 if nested {
-                    return (out, doc);
+                    return (out, doc, Some(span));
                 }
                 diags.error(span, "Parse error: unmatched '}'.");
             }

@@ -55,14 +55,14 @@ impl Parser<'_> {
     /// The statement must end here, with a block (`want_block`) or with `;`.
     pub(super) fn finish(&mut self, want_block: bool) -> PResult<()> {
         self.expect_end()?;
+        // The official parser reports this and keeps the declaration.
         if want_block != self.has_block {
             let msg = if want_block {
-                "Parse error: expected '{' block."
+                "This statement should end with a block, not a semicolon."
             } else {
-                "Parse error: expected ';'."
+                "This statement should end with a semicolon, not a block."
             };
             self.diags.error(self.stmt, msg);
-            return Err(());
         }
         Ok(())
     }
@@ -243,6 +243,35 @@ impl Parser<'_> {
                 self.fail(&format!("expected ',' or '{c}'."))
             }
         }
+    }
+
+    /// `[a, , b]`: reported over the whole list, as the official parser does, which then
+    /// goes on after the list (so the declaration and its ordinal still count).
+    pub(super) fn empty_list_item(&mut self, open: Span, close: TokenKind) -> Span {
+        let opener = if close == TokenKind::RParen {
+            TokenKind::LParen
+        } else {
+            TokenKind::LBracket
+        };
+        let mut depth = 1usize;
+        let mut end = self.end;
+        let mut after = self.toks.len();
+        for (i, t) in self.toks.iter().enumerate().skip(self.pos) {
+            if t.kind == opener {
+                depth += 1;
+            } else if t.kind == close {
+                depth -= 1;
+                if depth == 0 {
+                    end = t.span.end;
+                    after = i + 1;
+                    break;
+                }
+            }
+        }
+        self.pos = after;
+        let span = Span::new(self.file, open.start, end);
+        self.diags.error(span, "Parse error: Empty list item.");
+        span
     }
 
     pub(super) fn is_op_at(&self, off: usize, op: &str) -> bool {

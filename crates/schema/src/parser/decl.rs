@@ -182,16 +182,36 @@ impl Parser<'_> {
         Ok(d)
     }
 
-    /// `(struct, field, ...)` or `(*)`.
+    /// `(struct, field, ...)` or `(*)`. Like the official parser, a bad target is reported
+    /// and the declaration kept.
     fn annotation_targets(&mut self) -> PResult<Targets> {
-        let mut targets = Targets::default();
         if !matches!(self.peek(), Some(TokenKind::LParen)) {
             return self.fail("expected annotation targets list '(...)'.");
         }
         self.pos += 1;
+        // (name, where) of each target, checked once all are read.
+        let mut listed = Vec::new();
         loop {
-            let t = self.here();
-            if self.eat_op("*") {
+            let at = self.here();
+            let name = if self.eat_op("*") {
+                "*".to_string()
+            } else {
+                self.ident()?.text
+            };
+            listed.push((name, at));
+            if self.comma_or_close(TokenKind::RParen)? {
+                break;
+            }
+        }
+        let mut targets = Targets::default();
+        for (name, at) in &listed {
+            if name == "*" {
+                if listed.len() > 1 {
+                    self.diags.error(
+                        *at,
+                        "Wildcard should not be specified together with other targets.",
+                    );
+                }
                 targets = Targets {
                     file: true,
                     const_: true,
@@ -206,33 +226,32 @@ impl Parser<'_> {
                     param: true,
                     annotation: true,
                 };
-            } else {
-                let n = self.ident()?;
-                let slot = match n.text.as_str() {
-                    "file" => &mut targets.file,
-                    "const" => &mut targets.const_,
-                    "enum" => &mut targets.enum_,
-                    "enumerant" => &mut targets.enumerant,
-                    "struct" => &mut targets.struct_,
-                    "field" => &mut targets.field,
-                    "union" => &mut targets.union_,
-                    "group" => &mut targets.group,
-                    "interface" => &mut targets.interface,
-                    "method" => &mut targets.method,
-                    "param" | "parameter" => &mut targets.param,
-                    "annotation" => &mut targets.annotation,
-                    _ => {
-                        self.diags
-                            .error(t, "Parse error: unknown annotation target.");
-                        return Err(());
-                    }
-                };
-                *slot = true;
+                continue;
             }
-            if self.comma_or_close(TokenKind::RParen)? {
-                return Ok(targets);
+            let slot = match name.as_str() {
+                "file" => &mut targets.file,
+                "const" => &mut targets.const_,
+                "enum" => &mut targets.enum_,
+                "enumerant" => &mut targets.enumerant,
+                "struct" => &mut targets.struct_,
+                "field" => &mut targets.field,
+                "union" => &mut targets.union_,
+                "group" => &mut targets.group,
+                "interface" => &mut targets.interface,
+                "method" => &mut targets.method,
+                "param" => &mut targets.param,
+                "annotation" => &mut targets.annotation,
+                _ => {
+                    self.diags.error(*at, "Not a valid annotation target.");
+                    continue;
+                }
+            };
+            if *slot {
+                self.diags.error(*at, "Duplicate target specification.");
             }
+            *slot = true;
         }
+        Ok(targets)
     }
 
     /// `union { ... }` (unnamed; the official grammar gives it no annotations).

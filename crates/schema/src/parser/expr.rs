@@ -87,6 +87,7 @@ impl Parser<'_> {
         if !matches!(self.peek(), Some(TokenKind::LParen)) {
             return self.fail("expected '('.");
         }
+        let open = self.here();
         self.pos += 1;
         let mut out = Vec::new();
         if matches!(self.peek(), Some(TokenKind::RParen)) {
@@ -94,6 +95,16 @@ impl Parser<'_> {
             return Ok(out);
         }
         loop {
+            if matches!(self.peek(), Some(TokenKind::Comma)) {
+                let span = self.empty_list_item(open, TokenKind::RParen);
+                return Ok(vec![Param {
+                    name: None,
+                    value: Expr {
+                        kind: ExprKind::Unknown,
+                        span,
+                    },
+                }]);
+            }
             // named?
             let named = matches!(self.peek(), Some(TokenKind::Ident(_)))
                 && matches!(self.toks.get(self.pos + 1).map(|t| &t.kind), Some(TokenKind::Op(o)) if o == "=");
@@ -232,6 +243,13 @@ impl Parser<'_> {
                     self.pos += 1;
                 } else {
                     loop {
+                        if matches!(self.peek(), Some(TokenKind::Comma)) {
+                            let span = self.empty_list_item(start, TokenKind::RBracket);
+                            return Ok(Expr {
+                                kind: ExprKind::Unknown,
+                                span,
+                            });
+                        }
                         items.push(self.expr()?);
                         if self.comma_or_close(TokenKind::RBracket)? {
                             break;

@@ -39,7 +39,9 @@ impl Parser<'_> {
             // `@N!` is only meaningful on unions.
             return self.fail("'!' is only allowed after a union's ordinal.");
         }
-        if self.at_block_keyword("group") {
+        // With an ordinal, `name @N :group` is a field of a type named `group` (the
+        // official grammar reads it so and reports the name as not defined).
+        if matches!(d.id, DeclId::None) && self.at_block_keyword("group") {
             self.pos += 1;
             return self.group(d);
         }
@@ -62,11 +64,6 @@ impl Parser<'_> {
     }
 
     fn group(&mut self, mut d: Decl) -> PResult<Decl> {
-        if let DeclId::Ordinal(_, sp) = d.id {
-            self.diags
-                .error(sp, "Parse error: groups cannot have ordinals.");
-            return Err(());
-        }
         d.annotations = self.annotations()?;
         d.kind = DeclKind::Group;
         self.finish(true)?;

@@ -56,7 +56,6 @@ enum BlockCtx {
     Struct,
     Enum,
     Interface,
-    Other,
 }
 
 fn parse_block(
@@ -69,15 +68,23 @@ fn parse_block(
     for s in stmts {
         let mut p = Parser::new(s, diags, file, ctx);
         match p.decl() {
+            Ok(d) if misplaced(ctx, &d.kind).is_some() => {
+                // The official grammar has a declaration list per kind of block: anything
+                // else is a parse error there, and the declaration is not kept.
+                let why = misplaced(ctx, &d.kind).unwrap_or_default();
+                diags.error(d.name.span, format!("Parse error: {why}"));
+            }
             Ok(mut d) => {
                 d.doc = s.doc.clone();
-                if let Some(block) = &s.block {
-                    let inner = match d.kind {
-                        DeclKind::Struct | DeclKind::Union | DeclKind::Group => BlockCtx::Struct,
-                        DeclKind::Enum => BlockCtx::Enum,
-                        DeclKind::Interface { .. } => BlockCtx::Interface,
-                        _ => BlockCtx::Other,
-                    };
+                // A block on a declaration that takes none was reported; its content is
+                // not read.
+                let inner = match d.kind {
+                    DeclKind::Struct | DeclKind::Union | DeclKind::Group => Some(BlockCtx::Struct),
+                    DeclKind::Enum => Some(BlockCtx::Enum),
+                    DeclKind::Interface { .. } => Some(BlockCtx::Interface),
+                    _ => None,
+                };
+                if let (Some(block), Some(inner)) = (&s.block, inner) {
                     d.nested = parse_block(block, file, diags, inner);
                 }
                 out.push(d);
@@ -88,6 +95,35 @@ fn parse_block(
         }
     }
     out
+}
+
+/// Why a declaration of `kind` cannot appear in a `ctx` block, if it cannot.
+fn misplaced(ctx: BlockCtx, kind: &DeclKind) -> Option<&'static str> {
+    let generic = matches!(
+        kind,
+        DeclKind::Using(_)
+            | DeclKind::Const { .. }
+            | DeclKind::Enum
+            | DeclKind::Struct
+            | DeclKind::Interface { .. }
+            | DeclKind::Annotation { .. }
+    );
+    match kind {
+        DeclKind::NakedId | DeclKind::NakedAnnotation if ctx != BlockCtx::File => {
+            Some("a file id or file annotation can only appear at file level.")
+        }
+        DeclKind::Field { .. } | DeclKind::Union | DeclKind::Group if ctx != BlockCtx::Struct => {
+            Some("fields, unions and groups can only appear in structs.")
+        }
+        DeclKind::Enumerant if ctx != BlockCtx::Enum => {
+            Some("enumerants can only appear in enums.")
+        }
+        DeclKind::Method { .. } if ctx != BlockCtx::Interface => {
+            Some("methods can only appear in interfaces.")
+        }
+        _ if generic && ctx == BlockCtx::Enum => Some("only enumerants can appear in an enum."),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
