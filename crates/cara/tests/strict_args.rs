@@ -190,44 +190,37 @@ proptest! {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_issue_cases() {
+#[test]
+fn the_issue_cases() {
     // `add(2)`, `add()`, `add(None, 5)` from Python no longer become zeros.
-    let server = cara::Server::builder("server")
-        .bind("tcp://127.0.0.1:0")
-        .start()
-        .unwrap();
-    cara::serve(server.registry(), StrictServer::new(Impl)).unwrap();
-    let client = cara::Client::builder()
-        .connect(&server.endpoints()[0])
-        .unwrap();
+    let (rt, _server, client) = runtime();
     let err = |r: Result<String, cara::Error>| match r {
         Err(cara::Error::Remote(e)) => format!("{}: {}", e.class, e.message),
         other => panic!("{other:?}"),
     };
-    assert_eq!(
-        err(client.call::<String>("Strict.f", (1,)).await),
-        "TypeError: f() missing required argument \"b\""
-    );
-    assert_eq!(
-        err(client.call::<String>("Strict.f", ()).await),
-        "TypeError: f() missing required argument \"a\""
-    );
-    assert!(
-        err(client
-            .call::<String>("Strict.f", (Value::Nil, "x", 1, Value::Nil, Value::Nil))
-            .await)
-        .starts_with("TypeError: f() argument \"a\": expected Int32, got nil")
-    );
-    // The typed client always sends every argument.
-    let typed = StrictClient::new(client.server().clone());
-    assert_eq!(
-        typed
-            .f(1, "x".into(), 2, vec![], Point { x: 3, y: 0 })
-            .await
-            .unwrap(),
-        "1 x 2 [] 3"
-    );
-    client.stop().await;
-    server.stop().await;
+    rt.block_on(async {
+        assert_eq!(
+            err(client.call::<String>("Strict.f", (1,)).await),
+            "TypeError: f() missing required argument \"b\""
+        );
+        assert_eq!(
+            err(client.call::<String>("Strict.f", ()).await),
+            "TypeError: f() missing required argument \"a\""
+        );
+        assert!(
+            err(client
+                .call::<String>("Strict.f", (Value::Nil, "x", 1, Value::Nil, Value::Nil))
+                .await)
+            .starts_with("TypeError: f() argument \"a\": expected Int32, got nil")
+        );
+        // The typed client always sends every argument.
+        let typed = StrictClient::new(client.server().clone());
+        assert_eq!(
+            typed
+                .f(1, "x".into(), 2, vec![], Point { x: 3, y: 0 })
+                .await
+                .unwrap(),
+            "1 x 2 [] 3"
+        );
+    });
 }
