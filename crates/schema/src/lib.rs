@@ -220,6 +220,31 @@ impl SchemaSet {
         self.by_id.get(&id).map(|&i| &self.nodes[i])
     }
 
+    /// The key cara's value encoding writes a field under: its ordinal; for a group
+    /// (which has none), the smallest ordinal inside it.
+    pub fn wire_key(&self, field: &Field) -> u16 {
+        match &field.kind {
+            FieldKind::Slot { .. } => field.ordinal.unwrap_or(field.code_order),
+            FieldKind::Group { type_id } => {
+                self.min_ordinal(*type_id, 0).unwrap_or(field.code_order)
+            }
+        }
+    }
+
+    /// The smallest ordinal inside a group, through nested groups (bounded depth).
+    fn min_ordinal(&self, group: u64, depth: u32) -> Option<u16> {
+        let NodeKind::Struct(s) = &self.node(group).filter(|_| depth <= 32)?.kind else {
+            return None;
+        };
+        s.fields
+            .iter()
+            .filter_map(|f| match &f.kind {
+                FieldKind::Slot { .. } => f.ordinal,
+                FieldKind::Group { type_id } => self.min_ordinal(*type_id, depth + 1),
+            })
+            .min()
+    }
+
     /// The requested files.
     pub fn requested_files(&self) -> &[RequestedFile] {
         &self.requested

@@ -3,8 +3,8 @@
 //! they are served under, and types written in Cap'n Proto syntax.
 
 use cara_schema::{
-    AnyPointer, Binding, Brand, BrandScopeKind, Field, FieldKind, Method, Node, NodeKind,
-    SchemaSet, StructNode, Type,
+    AnyPointer, Binding, Brand, BrandScopeKind, Field, Method, Node, NodeKind, SchemaSet,
+    StructNode, Type,
 };
 
 /// The generic bindings in force where a value is read: for each generic scope (a
@@ -231,23 +231,7 @@ impl<'a> View<'a> {
 
     /// The wire key of a field: its ordinal; for a group, the smallest ordinal inside.
     pub fn field_key(&self, field: &Field) -> u16 {
-        match &field.kind {
-            FieldKind::Slot { .. } => field.ordinal.unwrap_or(field.code_order),
-            FieldKind::Group { type_id } => {
-                self.min_ordinal(*type_id, 0).unwrap_or(field.code_order)
-            }
-        }
-    }
-
-    fn min_ordinal(&self, group: u64, depth: u32) -> Option<u16> {
-        let (_, s) = self.struct_node(group).filter(|_| depth < 32)?;
-        s.fields
-            .iter()
-            .filter_map(|f| match &f.kind {
-                FieldKind::Slot { .. } => f.ordinal,
-                FieldKind::Group { type_id } => self.min_ordinal(*type_id, depth + 1),
-            })
-            .min()
+        self.set.wire_key(field)
     }
 
     /// A type in Cap'n Proto syntax (`List(Text)`, `Outer.Inner`, `Pair(Text, Data)`).
@@ -279,20 +263,6 @@ impl<'a> View<'a> {
             }
         };
         match ty {
-            Type::Void => "Void".into(),
-            Type::Bool => "Bool".into(),
-            Type::Int8 => "Int8".into(),
-            Type::Int16 => "Int16".into(),
-            Type::Int32 => "Int32".into(),
-            Type::Int64 => "Int64".into(),
-            Type::Uint8 => "UInt8".into(),
-            Type::Uint16 => "UInt16".into(),
-            Type::Uint32 => "UInt32".into(),
-            Type::Uint64 => "UInt64".into(),
-            Type::Float32 => "Float32".into(),
-            Type::Float64 => "Float64".into(),
-            Type::Text => "Text".into(),
-            Type::Data => "Data".into(),
             Type::List(inner) => format!("List({})", self.type_name(inner, implicit)),
             Type::Enum { type_id, brand }
             | Type::Struct { type_id, brand }
@@ -312,6 +282,7 @@ impl<'a> View<'a> {
                     .cloned()
                     .unwrap_or_else(|| "AnyPointer".into()),
             },
+            builtin => builtin.builtin_name().unwrap_or("AnyPointer").into(),
         }
     }
 }

@@ -123,28 +123,7 @@ impl Generator<'_> {
 
     /// The wire key of a field: its ordinal; for a group, the smallest ordinal inside.
     pub(crate) fn field_key(&self, field: &Field) -> u16 {
-        match &field.kind {
-            FieldKind::Slot { .. } => field.ordinal.unwrap_or(field.code_order),
-            FieldKind::Group { type_id } => {
-                self.min_ordinal(*type_id, 0).unwrap_or(field.code_order)
-            }
-        }
-    }
-
-    pub(super) fn min_ordinal(&self, group: u64, depth: u32) -> Option<u16> {
-        if depth > 32 {
-            return None;
-        }
-        let Some(NodeKind::Struct(s)) = self.node(group).map(|n| &n.kind) else {
-            return None;
-        };
-        s.fields
-            .iter()
-            .filter_map(|f| match &f.kind {
-                FieldKind::Slot { .. } => f.ordinal,
-                FieldKind::Group { type_id } => self.min_ordinal(*type_id, depth + 1),
-            })
-            .min()
+        self.set.wire_key(field)
     }
 
     /// The Rust type of a field of struct `owner`.

@@ -115,25 +115,12 @@ impl Compilation {
                 .unwrap_or_default()
         };
         match ty {
-            Type::Void => "Void".into(),
-            Type::Bool => "Bool".into(),
-            Type::Int8 => "Int8".into(),
-            Type::Int16 => "Int16".into(),
-            Type::Int32 => "Int32".into(),
-            Type::Int64 => "Int64".into(),
-            Type::Uint8 => "UInt8".into(),
-            Type::Uint16 => "UInt16".into(),
-            Type::Uint32 => "UInt32".into(),
-            Type::Uint64 => "UInt64".into(),
-            Type::Float32 => "Float32".into(),
-            Type::Float64 => "Float64".into(),
-            Type::Text => "Text".into(),
-            Type::Data => "Data".into(),
             Type::List(e) => format!("List({})", self.type_name(e)),
             Type::Enum { type_id, .. }
             | Type::Struct { type_id, .. }
             | Type::Interface { type_id, .. } => node_name(type_id),
             Type::AnyPointer(_) => "AnyPointer".into(),
+            builtin => builtin.builtin_name().unwrap_or("AnyPointer").into(),
         }
     }
 
