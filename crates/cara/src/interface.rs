@@ -11,7 +11,7 @@ use pseud::{Args, Context, Fault, Function, Registry, Remote, Value};
 
 use crate::capability::{CALL, Naming, PeerCtx, Target, decode_target, encode_target};
 use crate::codec::Decode;
-use crate::dispatch::{Dispatch, InterfaceInfo, MethodInfo, bind, scope_caller};
+use crate::dispatch::{Dispatch, InterfaceInfo, bind, scope_caller};
 use crate::error::DecodeError;
 
 /// Registers every method of `dispatcher` on `registry` as `<Interface>.<method>`,
@@ -189,7 +189,14 @@ impl Stub {
             Target::Named(remote) => {
                 let ctx = PeerCtx::for_remote(remote);
                 let args = ctx.enter(args);
-                let value = self.call_named(remote, &ctx, method, m, args).await?;
+                let served = self.info.served_name(method);
+                let named = RegisteredMethod {
+                    interface_id: self.info.id,
+                    qualified: &served,
+                    bare: m.name,
+                };
+                let value =
+                    call_in(remote, &ctx, named, Args::positional(args), self.timeout).await?;
                 ctx.enter(|| decode_result(m.name, value))
             }
             Target::Imported(import) => {
@@ -248,69 +255,6 @@ impl Stub {
         }
     }
 
-    /// Calls a method of a server's registered interface under the name form the
-    /// server is known to answer (see `capability::dialect`): qualified
-    /// `<Interface>.<method>` until it answers `ServiceNotFoundError`, then the
-    /// bare `<method>` of the original cara. The arguments are kept for a second
-    /// attempt only while the form is not known yet.
-    async fn call_named(
-        &self,
-        remote: &Remote,
-        ctx: &PeerCtx,
-        index: usize,
-        m: &MethodInfo,
-        args: Vec<Value>,
-    ) -> Result<Value, pseud::Error> {
-        let name_of = |naming: Naming| match naming {
-            Naming::Qualified => self.info.served_name(index),
-            Naming::Bare => m.name.to_string(),
-        };
-        let Some((session, peer)) = ctx.peer() else {
-            return self
-                .request(remote, &name_of(Naming::Qualified))
-                .args(args)
-                .send()
-                .await;
-        };
-        let known = session.naming(peer, self.info.id);
-        let first = known.unwrap_or(Naming::Qualified);
-        let retry_args = known.is_none().then(|| args.clone());
-        let result = self
-            .request(remote, &name_of(first))
-            .args(args)
-            .send::<Value>()
-            .await;
-        let not_found =
-            matches!(&result, Err(pseud::Error::Remote(e)) if e.class == pseud::SERVICE_NOT_FOUND);
-        if !not_found {
-            if result.is_ok() && known.is_none() {
-                session.learn_naming(peer, self.info.id, first);
-            }
-            return result;
-        }
-        // The method did not run: the other form is safe to try.
-        let second = first.other();
-        // A method missing under the form this peer is known to answer is missing.
-        // (A peer that changes implementation reconnects, which forgets the form.)
-        let Some(args) = retry_args else {
-            return result;
-        };
-        let retried = self
-            .request(remote, &name_of(second))
-            .args(args)
-            .send::<Value>()
-            .await;
-        if retried.is_ok() {
-            session.learn_naming(peer, self.info.id, second);
-            return retried;
-        }
-        match retried {
-            // Neither form is served: report the name our own servers use.
-            Err(pseud::Error::Remote(e)) if e.class == pseud::SERVICE_NOT_FOUND => result,
-            other => other,
-        }
-    }
-
     fn request(&self, remote: &Remote, name: &str) -> pseud::Request {
         let request = remote.request(name);
         match self.timeout {
@@ -318,6 +262,87 @@ impl Stub {
             None => request,
         }
     }
+}
+
+/// A method of an interface a server registered by name, as [`call_registered`] calls it.
+#[derive(Clone, Copy, Debug)]
+pub struct RegisteredMethod<'a> {
+    /// The interface's id: what the name form is remembered under.
+    pub interface_id: u64,
+    /// `<Interface>.<method>`, as `cara::serve` registers it.
+    pub qualified: &'a str,
+    /// The bare method name, as the original Python cara registers it.
+    pub bare: &'a str,
+}
+
+/// Calls a method a server registered by name, under the name form that server is
+/// known to answer (see `capability::dialect`): `<Interface>.<method>` until it
+/// answers `ServiceNotFoundError`, then the bare `<method>` of the original cara,
+/// remembered per connection and interface. Typed clients call through this; so
+/// can tools that call by name (`cara call`).
+pub async fn call_registered(
+    remote: &Remote,
+    method: RegisteredMethod<'_>,
+    args: Args,
+    timeout: Option<Duration>,
+) -> Result<Value, pseud::Error> {
+    call_in(remote, &PeerCtx::for_remote(remote), method, args, timeout).await
+}
+
+/// [`call_registered`] with the peer context already made. The arguments are kept
+/// for a second attempt only while the form is not known yet.
+async fn call_in(
+    remote: &Remote,
+    ctx: &PeerCtx,
+    method: RegisteredMethod<'_>,
+    args: Args,
+    timeout: Option<Duration>,
+) -> Result<Value, pseud::Error> {
+    let name_of = |naming: Naming| match naming {
+        Naming::Qualified => method.qualified,
+        Naming::Bare => method.bare,
+    };
+    let send = |name: &str, args: Args| {
+        let mut request = remote.request(name).args(args.args);
+        for (k, v) in &args.kwargs {
+            request = request.kwarg_value(k, v);
+        }
+        if let Some(t) = timeout {
+            request = request.timeout(t);
+        }
+        request.send::<Value>()
+    };
+    let Some((session, peer)) = ctx.peer() else {
+        return send(method.qualified, args).await;
+    };
+    let known = session.naming(peer, method.interface_id);
+    let first = known.unwrap_or(Naming::Qualified);
+    let retry_args = known.is_none().then(|| args.clone());
+    let result = send(name_of(first), args).await;
+    let not_found = |r: &Result<Value, pseud::Error>| matches!(r, Err(pseud::Error::Remote(e)) if e.class == pseud::SERVICE_NOT_FOUND);
+    if !not_found(&result) {
+        if result.is_ok() && known.is_none() {
+            session.learn_naming(peer, method.interface_id, first);
+        }
+        return result;
+    }
+    // The method did not run: the other form is safe to try. But a method missing
+    // under the form this peer is known to answer is missing (a peer that changes
+    // implementation reconnects, which forgets the form).
+    let Some(args) = retry_args else {
+        return result;
+    };
+    let second = first.other();
+    let retried = send(name_of(second), args).await;
+    if retried.is_ok() {
+        session.learn_naming(peer, method.interface_id, second);
+        return retried;
+    }
+    if not_found(&retried) {
+        // Neither form is served: report the name our own servers use.
+        return result;
+    }
+    retried
 }
 
 /// A lost connection shows as `Disconnected`, never as a wait for the timeout.

@@ -23,7 +23,7 @@ pub use capability::{
 pub use codec::{Data, Decode, Dynamic, Encode, Param};
 pub use dispatch::{ANY, BoxFuture, Dispatch, InterfaceInfo, MethodInfo, Reply, caller};
 pub use error::DecodeError;
-pub use interface::{Stub, serve};
+pub use interface::{RegisteredMethod, Stub, call_registered, serve};
 pub use pseud::{self, Client, Context, Error, Fault, Remote, Server, Value};
 // What the docs use next to the generated code, reachable from `cara` alone.
 pub use pseud::{

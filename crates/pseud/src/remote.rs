@@ -211,7 +211,8 @@ impl Request {
         self
     }
 
-    fn kwarg_value(mut self, name: &str, value: &Value) -> Self {
+    /// Adds a keyword argument that is already a [`Value`] (written as it is).
+    pub fn kwarg_value(mut self, name: &str, value: &Value) -> Self {
         let _ = rmp::encode::write_str(&mut self.kwargs, name);
         write_value(&mut self.kwargs, value);
         self.nkwargs += 1;

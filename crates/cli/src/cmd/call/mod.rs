@@ -283,26 +283,20 @@ fn client_builder(args: &Args) -> Result<pseud::ClientBuilder, UsageError> {
         .timeout(Duration::from_secs_f64(args.timeout)))
 }
 
-/// Calls the method as a typed client does: `<Interface>.<method>` first and, if the
-/// server answers `ServiceNotFoundError` (the method did not run), the bare method
-/// name that the original Python cara serves.
+/// Calls the method as a typed client does (`cara::call_registered`):
+/// `<Interface>.<method>` first and, if the server answers `ServiceNotFoundError`
+/// (the method did not run), the bare method name that the original Python cara serves.
 async fn call(
     remote: &pseud::Remote,
     method: &FlatMethod<'_>,
     args: CallArgs,
 ) -> Result<Value, Error> {
-    let not_found = |r: &Result<Value, Error>| matches!(r, Err(Error::Remote(e)) if e.class == pseud::SERVICE_NOT_FOUND);
-    let first = remote.call_dynamic(&method.served_name, args.clone()).await;
-    if !not_found(&first) {
-        return first;
-    }
-    tracing::debug!(name = %method.served_name, "not found; trying the bare method name");
-    let bare = remote.call_dynamic(&method.method.name, args).await;
-    if not_found(&bare) {
-        // Neither form is served: report the name our own servers use.
-        return first;
-    }
-    bare
+    let named = cara::RegisteredMethod {
+        interface_id: method.owner.id,
+        qualified: &method.served_name,
+        bare: &method.method.name,
+    };
+    cara::call_registered(remote, named, args, None).await
 }
 
 #[cfg(test)]
