@@ -21,32 +21,26 @@ fn the_blocking_example_calls_a_plain_server_in_another_process() {
     serve.args(["--login", "alice:secret"]);
     let mut server = Process::start(serve, Stdin::Null); // killed when dropped
     let endpoint = server.ready_endpoint();
-    let mut call = Command::new(env!("CARGO_BIN_EXE_blocking"));
-    call.args([
-        "--endpoint",
-        &endpoint,
-        "--user",
-        "alice",
-        "--password",
-        "secret",
-    ]);
-    let (ok, out, err) = support::run(call);
+    let blocking = |password: &str| {
+        let mut call = Command::new(env!("CARGO_BIN_EXE_blocking"));
+        call.args([
+            "--endpoint",
+            &endpoint,
+            "--user",
+            "alice",
+            "--password",
+            password,
+        ]);
+        support::run(call)
+    };
+    let (ok, out, err) = blocking("secret");
     assert!(ok, "{out}{err}");
     assert_eq!(
         out,
         "add(2, 5) = 7\nadder(5).add(1) = 6\nevaluate(value 21) = 42 (the server called our value back)\n"
     );
     // A wrong password fails, and says so.
-    let mut call = Command::new(env!("CARGO_BIN_EXE_blocking"));
-    call.args([
-        "--endpoint",
-        &endpoint,
-        "--user",
-        "alice",
-        "--password",
-        "nope",
-    ]);
-    let (ok, _, err) = support::run(call);
+    let (ok, _, err) = blocking("nope");
     assert!(!ok && err.contains("refused our credentials"), "{err}");
 }
 

@@ -95,6 +95,20 @@ fn run(mut cmd: Command, stdin: &str) -> (bool, Vec<Json>) {
     (out.status.success(), lines)
 }
 
+/// The Python pseud peer serving on a free port with `--security security` (and `extra`).
+fn python_server(security: &str, extra: &[&str]) -> Served {
+    let mut serve = py();
+    serve.args([
+        "serve",
+        "--endpoint",
+        "tcp://127.0.0.1:*",
+        "--security",
+        security,
+    ]);
+    serve.args(extra);
+    Served::start(serve)
+}
+
 /// `call --endpoint E --security plain --user U --password P` (then the call's own words).
 fn plain_call(call: &mut Command, endpoint: &str, user: &str, password: &str) {
     call.args(["call", "--endpoint", endpoint, "--security", "plain"]);
@@ -223,15 +237,7 @@ fn python_client_calls_rust_server_trusted_peer() {
 
 #[test]
 fn rust_client_calls_python_server() {
-    let mut serve = py();
-    serve.args([
-        "serve",
-        "--endpoint",
-        "tcp://127.0.0.1:*",
-        "--security",
-        "trusted_peer",
-    ]);
-    let server = Served::start(serve);
+    let server = python_server("trusted_peer", &[]);
     for (i, (req, want)) in cases(&hex("carol")).into_iter().enumerate() {
         let mut call = demo();
         plain_call(&mut call, &server.endpoint, "carol", "x");
@@ -280,17 +286,7 @@ fn server_to_client_calls_both_ways() {
     assert_eq!(child.join().unwrap().1, vec![json!(2)]);
 
     // Python server calls a Rust client as soon as it connects.
-    let mut serve = py();
-    serve.args([
-        "serve",
-        "--endpoint",
-        "tcp://127.0.0.1:*",
-        "--security",
-        "trusted_peer",
-        "--call-client",
-        "erin",
-    ]);
-    let mut py_server = Served::start(serve);
+    let mut py_server = python_server("trusted_peer", &["--call-client", "erin"]);
     let mut call = demo();
     plain_call(&mut call, &py_server.endpoint, "erin", "x");
     call.args(["--stay", "3", "add", "[1,1]"]);
@@ -329,15 +325,7 @@ fn failed_logins_are_clear_errors_both_ways() {
     call.args(["add", "[1,1]"]);
     assert_eq!(run(call, "").1, vec![json!(2)]);
 
-    let mut serve = py();
-    serve.args([
-        "serve",
-        "--endpoint",
-        "tcp://127.0.0.1:*",
-        "--security",
-        "plain",
-    ]);
-    let py_server = Served::start(serve);
+    let py_server = python_server("plain", &[]);
     let mut call = demo();
     plain_call(&mut call, &py_server.endpoint, "alice", "wrong");
     call.args(["add", "[1,1]"]);
@@ -491,15 +479,7 @@ fn the_python_guides_plain_client_calls_calculator_serve_trusted_peer() {
 
 #[test]
 fn a_blocking_client_calls_python_pseud_with_plain_and_a_callback() {
-    let mut serve = py();
-    serve.args([
-        "serve",
-        "--endpoint",
-        "tcp://127.0.0.1:*",
-        "--security",
-        "trusted_peer",
-    ]);
-    let server = Served::start(serve);
+    let server = python_server("trusted_peer", &[]);
     // Plain synchronous code: no async fn anywhere in this test.
     let rt = cara::blocking::Runtime::new().unwrap();
     let client = rt

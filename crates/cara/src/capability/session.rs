@@ -88,8 +88,14 @@ pub fn exported_objects(remote: &Remote) -> usize {
 /// it a `cara.release` (false once it answered one with `ServiceNotFoundError`,
 /// as the original cara does). For diagnostics and tests.
 pub fn sends_releases(remote: &Remote) -> bool {
-    let peer = remote.peer_key().unwrap_or_default();
-    session_for(remote).releases(peer) == super::dialect::Releases::Served
+    // A look only: an endpoint without a session has learned nothing yet.
+    let session = SESSIONS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&remote.endpoint_id())
+        .cloned();
+    let peer = remote.connection_key().unwrap_or_default();
+    session.is_none_or(|s| s.releases(&peer) == super::dialect::Releases::Served)
 }
 
 /// Frees a peer's exports and kills its imports when it disconnects; forgets the

@@ -151,10 +151,11 @@ impl Engine {
 
     fn purge_parked(&mut self) {
         let pending = self.shared.lock_pending();
+        let mut greeting = false;
         self.parked.retain(|o| match o.call {
             Some(id) => pending.contains_key(&id),
             // The greeting: one is enough.
-            None => o.kind == MessageType::Heartbeat,
+            None => o.kind == MessageType::Heartbeat && !std::mem::replace(&mut greeting, true),
         });
     }
 
