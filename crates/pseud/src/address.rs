@@ -1,10 +1,11 @@
-//! Endpoint strings: checked before libzmq sees them, so that a mistake gets a
-//! message that shows the expected form, and host names work for binding too
-//! (libzmq binds only to addresses and interface names).
+//! Endpoint strings: parsed with messages that show the expected form when they
+//! are wrong; host names are resolved for binding (libzmq's syntax binds only to
+//! addresses), and at each attempt for connecting.
 
 use std::net::{IpAddr, ToSocketAddrs};
 
 use crate::error::Error;
+use crate::zmtp::Endpoint;
 
 /// What an endpoint is used for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,20 +28,24 @@ fn bad(endpoint: &str, reason: impl Into<String>) -> Error {
 
 /// Checks `endpoint` and gives the form to hand to libzmq: for a bind to a host
 /// name (`tcp://localhost:5555`), the name is resolved to an address here.
-pub(crate) fn check(endpoint: &str, usage: Use) -> Result<String, Error> {
+pub(crate) fn check(endpoint: &str, usage: Use) -> Result<Endpoint, Error> {
     let Some((transport, rest)) = endpoint.split_once("://") else {
         return Err(bad(endpoint, "it has no transport"));
     };
     match transport {
         "tcp" => tcp(endpoint, rest, usage),
         "ipc" | "inproc" if rest.is_empty() => Err(bad(endpoint, "the name after :// is empty")),
-        "ipc" | "inproc" => Ok(endpoint.to_string()),
-        t if OTHER_TRANSPORTS.contains(&t) => Ok(endpoint.to_string()),
+        "ipc" => Ok(Endpoint::Ipc(rest.to_string())),
+        "inproc" => Ok(Endpoint::Inproc(rest.to_string())),
+        t if OTHER_TRANSPORTS.contains(&t) => Err(bad(
+            endpoint,
+            format!("the {t} transport is not supported (tcp, ipc and inproc are)"),
+        )),
         t => Err(bad(endpoint, format!("{t:?} is not a transport"))),
     }
 }
 
-fn tcp(endpoint: &str, rest: &str, usage: Use) -> Result<String, Error> {
+fn tcp(endpoint: &str, rest: &str, usage: Use) -> Result<Endpoint, Error> {
     // `[::1]:5555` or `host:5555`; the port is after the last colon.
     let Some((host, port)) = rest.rsplit_once(':') else {
         return Err(bad(endpoint, "it has no port"));
@@ -59,19 +64,32 @@ fn tcp(endpoint: &str, rest: &str, usage: Use) -> Result<String, Error> {
     if host.is_empty() {
         return Err(bad(endpoint, "the host is empty"));
     }
-    if usage == Use::Connect {
-        // libzmq resolves host names itself, and retries while they do not resolve.
-        return Ok(endpoint.to_string());
-    }
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if host == "*" || bare.parse::<IpAddr>().is_ok() || is_interface(host) {
-        return Ok(endpoint.to_string());
-    }
     let port_number = if port == "*" {
         0
     } else {
         port.parse::<u16>().unwrap_or(0)
     };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let parsed = |host: &str| Endpoint::Tcp {
+        host: host.to_string(),
+        port: port_number,
+    };
+    if usage == Use::Connect {
+        // Host names are resolved at each connect attempt, and retried while
+        // they do not resolve.
+        return Ok(parsed(bare));
+    }
+    if host == "*" || bare.parse::<IpAddr>().is_ok() {
+        return Ok(parsed(bare));
+    }
+    if is_interface(host) {
+        return Err(bad(
+            endpoint,
+            format!(
+                "binding to a network interface by name ({host}) is not supported: use its address"
+            ),
+        ));
+    }
     let addrs: Vec<_> = (bare, port_number)
         .to_socket_addrs()
         .map_err(|e| {
@@ -85,12 +103,9 @@ fn tcp(endpoint: &str, rest: &str, usage: Use) -> Result<String, Error> {
     let Some(addr) = addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()) else {
         return Err(bad(endpoint, format!("{host:?} resolves to no address")));
     };
-    let ip = match addr.ip() {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => format!("[{v6}]"),
-    };
+    let ip = addr.ip().to_string();
     tracing::debug!(%endpoint, %ip, "bind: host name resolved");
-    Ok(format!("tcp://{ip}:{port}"))
+    Ok(parsed(&ip))
 }
 
 /// Whether `name` is a network interface of this machine (libzmq binds to those).
@@ -118,20 +133,22 @@ mod tests {
             "ipc:///tmp/x",
             "inproc://a",
         ] {
-            assert_eq!(check(e, Use::Bind).unwrap(), e);
+            assert_eq!(check(e, Use::Bind).unwrap().to_string(), e);
         }
         for e in [
             "tcp://127.0.0.1:5555",
             "tcp://example.invalid:5555",
             "ipc:///tmp/x",
         ] {
-            assert_eq!(check(e, Use::Connect).unwrap(), e);
+            assert_eq!(check(e, Use::Connect).unwrap().to_string(), e);
         }
     }
 
     #[test]
     fn bind_resolves_host_names() {
-        let e = check("tcp://localhost:5601", Use::Bind).unwrap();
+        let e = check("tcp://localhost:5601", Use::Bind)
+            .unwrap()
+            .to_string();
         assert!(
             e == "tcp://127.0.0.1:5601" || e == "tcp://[::1]:5601",
             "{e}"

@@ -15,7 +15,7 @@ use crate::function::IntoFunction;
 use crate::registry::Registry;
 use crate::remote::Remote;
 use crate::security::ClientSecurity;
-use crate::socket;
+use crate::zmtp::router::Mechanism;
 
 /// Configures a [`Client`]; finish with [`ClientBuilder::connect`].
 #[must_use]
@@ -53,26 +53,23 @@ impl ClientBuilder {
     /// Connects to `endpoint` and starts the client. Calls made before the
     /// connection is up wait for it (within their timeout). Call inside a tokio runtime.
     pub fn connect(self, endpoint: &str) -> Result<Client, Error> {
-        let endpoint = &address::check(endpoint, Use::Connect)?;
-        let raw = socket::router(&self.opts.socket_options())?;
-        // No ZMQ_PROBE_ROUTER: the engine greets the server with a HEARTBEAT instead
-        // (the probe's two-frame message breaks the original cara's pseud).
-        raw.set_router_handover(true)
-            .map_err(Error::zmq("ZMQ_ROUTER_HANDOVER"))?;
-        self.security.apply(&raw)?;
+        let endpoint = address::check(endpoint, Use::Connect)?;
+        let mechanism = self.security.mechanism()?;
+        // The server names our connection; we set no identity.
+        let config = self
+            .opts
+            .router_config(Vec::new(), Mechanism::Client(mechanism));
         let mut opts = self.opts;
-        if let ClientSecurity::Plain { username, .. } = &self.security {
-            opts.local_user_id = username.as_bytes().to_vec();
-        }
+        opts.local_user_id = self.security.user_id();
         let label = format!("client of {} at {endpoint}", self.server_name);
         let registry = opts.registry.clone();
         let role = Role::Client {
             server: self.server_name.as_bytes().into(),
             connect_grace: self.connect_grace,
         };
-        let running = Running::start(label, raw, opts, role, None, |raw| {
-            raw.connect(endpoint)
-                .map_err(Error::zmq(format!("connect {endpoint}")))
+        let (running, ()) = Running::start(label, config, opts, role, |router| {
+            router.connect(&endpoint);
+            Ok(())
         })?;
         tracing::info!(server = %self.server_name, %endpoint, security = ?self.security, "client connecting");
         let remote = Remote::new(

@@ -10,7 +10,7 @@ use crate::engine::{Command, DomainPredicate, Engine, Role, Shared};
 use crate::error::Error;
 use crate::own_thread::OwnThread;
 use crate::registry::Registry;
-use crate::socket::{Monitor, Socket, SocketOptions};
+use crate::zmtp::{Incoming, Router, RouterConfig};
 
 /// The default timeout of every call.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -52,20 +52,25 @@ impl Default for Options {
 }
 
 impl Options {
-    pub(crate) fn socket_options(&self) -> SocketOptions {
-        let ms = |d: Duration| i32::try_from(d.as_millis()).unwrap_or(i32::MAX);
-        SocketOptions {
-            heartbeat_ivl_ms: ms(self.heartbeat_interval),
-            heartbeat_timeout_ms: ms(self.heartbeat_timeout),
-            // libzmq drops the connection past this; below it, oversized messages
-            // get a proper ERROR reply from the socket task.
-            hard_max_message: i64::try_from(self.max_message_size.saturating_mul(2))
-                .unwrap_or(i64::MAX),
+    /// The router settings these options give, for `mechanism` and our `identity`.
+    pub(crate) fn router_config(
+        &self,
+        identity: Vec<u8>,
+        mechanism: crate::zmtp::router::Mechanism,
+    ) -> RouterConfig {
+        RouterConfig {
+            identity,
+            mechanism,
+            heartbeat: Some((self.heartbeat_interval, self.heartbeat_timeout)),
+            // A frame past twice the limit, or a message past four times it,
+            // drops the connection before it is read; below that, oversized
+            // messages get an answer (see `receive`).
+            max_frame: self.max_message_size.saturating_mul(2),
+            max_message: self.max_message_size.saturating_mul(4),
         }
     }
 }
 
-/// Setters shared by the server and client builders.
 macro_rules! option_setters {
     () => {
         /// The default timeout of calls made from this endpoint (5 s unless set).
@@ -76,7 +81,8 @@ macro_rules! option_setters {
 
         /// The largest message accepted, all frames together (16 MiB unless set).
         /// A larger WORK gets an ERROR reply (`MessageTooLarge`); a single frame over
-        /// twice the limit makes libzmq drop the connection before it is read.
+        /// twice the limit (or a message over four times it) drops the connection
+        /// before it is read.
         pub fn max_message_size(mut self, bytes: usize) -> Self {
             self.opts.max_message_size = bytes;
             self
@@ -155,14 +161,14 @@ pub(crate) struct Running {
 impl Running {
     /// Starts the socket task for a configured socket.
     /// `connect` runs once the monitor is attached, so no connection event is missed.
-    pub(crate) fn start(
+    /// Starts the socket task; `setup` binds or connects the router first.
+    pub(crate) fn start<T>(
         label: String,
-        raw: zmq::Socket,
+        config: RouterConfig,
         opts: Options,
         role: Role,
-        zap: Option<crate::zap::ZapDomain>,
-        connect: impl FnOnce(&zmq::Socket) -> Result<(), Error>,
-    ) -> Result<Self, Error> {
+        setup: impl FnOnce(&Router) -> Result<T, Error>,
+    ) -> Result<(Self, T), Error> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::Setup(
                 "servers and clients must be started inside a tokio runtime".into(),
@@ -176,13 +182,13 @@ impl Running {
                     .into(),
             ));
         }
-        // Sockets register their fds with the runtime current at creation: the
-        // socket task's own, when it gets a thread.
+        // The router's connections run on the runtime current at its creation:
+        // the socket task's own, when it gets a thread.
         let thread = opts.own_thread.then(OwnThread::new).transpose()?;
         let entered = thread.as_ref().and_then(OwnThread::enter);
-        let mut socket = Socket::new(raw)?;
-        let monitor = Monitor::attach(&mut socket)?;
-        connect(socket.raw())?;
+        let (router, incoming): (Router, tokio::sync::mpsc::Receiver<Incoming>) =
+            Router::new(config);
+        let made = setup(&router)?;
         drop(entered);
         let (cmd, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
@@ -205,7 +211,7 @@ impl Running {
             },
         });
         let handlers = tokio::runtime::Handle::current();
-        let engine = Engine::new(shared.clone(), socket, Some(monitor), rx, role, zap);
+        let engine = Engine::new(shared.clone(), router, incoming, rx, role);
         let engine = engine.run_handlers_on(handlers, thread.is_some());
         let thread = match thread {
             Some(thread) => Some(thread.spawn(thread_name(&shared.label), engine.run())?),
@@ -214,11 +220,12 @@ impl Running {
                 None
             }
         };
-        Ok(Running {
+        let running = Running {
             shared,
             stopped: Mutex::new(false),
             thread: Mutex::new(thread),
-        })
+        };
+        Ok((running, made))
     }
 
     /// Stops gracefully: running handlers finish and their replies are sent;

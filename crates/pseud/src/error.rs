@@ -39,7 +39,7 @@ pub enum Error {
         /// The peer, as it was addressed.
         peer: String,
     },
-    /// An endpoint string is not one libzmq can use.
+    /// An endpoint string is not one pseud can use.
     #[error(
         "{endpoint:?} is not an endpoint: {reason} (expected tcp://host:port, ipc://path or inproc://name)"
     )]
@@ -108,22 +108,17 @@ pub enum Error {
     /// A function name could not be registered.
     #[error("cannot register: {0}")]
     Register(String),
-    /// libzmq refused an operation.
-    #[error("zeromq {op}: {source}")]
-    Zmq {
-        /// The operation (bind, connect, socket option …).
-        op: String,
-        /// libzmq's error.
-        source: zmq::Error,
+    /// A server could not bind an endpoint (in use, no such address, no permission).
+    #[error("cannot bind {endpoint}: {source}")]
+    Bind {
+        /// The endpoint as given.
+        endpoint: String,
+        /// Why the operating system refused.
+        source: std::io::Error,
     },
 }
 
 impl Error {
-    pub(crate) fn zmq(op: impl Into<String>) -> impl FnOnce(zmq::Error) -> Error {
-        let op = op.into();
-        move |source| Error::Zmq { op, source }
-    }
-
     /// The remote error, if the peer answered with one.
     pub fn remote(&self) -> Option<&RemoteError> {
         match self {

@@ -1,6 +1,7 @@
 //! # pseud
 //!
-//! The pseud RPC protocol v1 over libzmq ROUTER sockets, wire-compatible with the
+//! The pseud RPC protocol v1 over ZeroMQ ROUTER sockets (ZMTP 3.1, implemented
+//! natively on tokio: no libzmq), wire-compatible with the
 //! Python [`pseud`](https://pypi.org/project/pseud/) package 1.0.x, in both
 //! directions: a [`Server`] serves registered functions and can call its clients
 //! back ([`Server::send_to`], [`Context::caller`]); a [`Client`] calls its server
@@ -37,15 +38,15 @@ mod function;
 mod handler;
 mod introspect;
 pub mod json;
+pub mod keys;
 mod own_thread;
 pub mod protocol;
 mod registry;
 mod remote;
 mod security;
 mod server;
-mod socket;
 pub mod value;
-mod zap;
+mod zmtp;
 
 pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_GRACE};
 pub use context::Context;
@@ -56,14 +57,9 @@ pub use error::{
 };
 pub use function::{DEFAULT_DOMAIN, Function, IntoFunction, bind_slots};
 pub use handler::{Handler, IntoReply};
+pub use keys::{KeyPair, PublicKey, SecretKey};
 pub use registry::Registry;
 pub use remote::{Remote, Request};
-pub use security::{ClientSecurity, ServerSecurity};
+pub use security::{ClientSecurity, CurveClients, ServerSecurity, Verifier};
 pub use server::{Server, ServerBuilder};
 pub use value::{Args, IntoArgs, Value};
-pub use zap::Verifier;
-
-/// Whether the linked libzmq supports a capability (`"curve"`, `"ipc"`, …).
-pub fn zmq_has(capability: &str) -> bool {
-    zmq::has(capability).unwrap_or(false)
-}

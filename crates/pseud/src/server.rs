@@ -8,7 +8,7 @@ use crate::function::IntoFunction;
 use crate::registry::Registry;
 use crate::remote::Remote;
 use crate::security::ServerSecurity;
-use crate::socket;
+use crate::zmtp::router::Mechanism;
 
 /// Configures a [`Server`]; finish with [`ServerBuilder::start`].
 #[must_use]
@@ -37,27 +37,31 @@ impl ServerBuilder {
 
     /// Creates the socket, binds, and starts serving. Call inside a tokio runtime.
     pub fn start(self) -> Result<Server, Error> {
-        let raw = socket::router(&self.opts.socket_options())?;
-        raw.set_identity(self.name.as_bytes())
-            .map_err(Error::zmq("ZMQ_ROUTING_ID"))?;
-        raw.set_router_handover(true)
-            .map_err(Error::zmq("ZMQ_ROUTER_HANDOVER"))?;
-        let zap = self.security.apply(&raw)?;
-        let mut endpoints = Vec::new();
-        for endpoint in &self.endpoints {
-            let checked = address::check(endpoint, Use::Bind)?;
-            raw.bind(&checked)
-                .map_err(Error::zmq(format!("bind {endpoint}")))?;
-            let actual = raw
-                .get_last_endpoint()
-                .map_err(Error::zmq("ZMQ_LAST_ENDPOINT"))?
-                .unwrap_or_else(|_| endpoint.clone());
-            endpoints.push(actual);
-        }
-        tracing::info!(name = %self.name, ?endpoints, security = ?self.security, "server started");
-        let label = format!("server {} at {}", self.name, endpoints.join(","));
+        let checked = self
+            .endpoints
+            .iter()
+            .map(|e| address::check(e, Use::Bind))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (mechanism, auth) = self.security.mechanism();
+        let config = self.opts.router_config(
+            self.name.as_bytes().to_vec(),
+            Mechanism::Server(mechanism, auth),
+        );
+        let label = format!("server {} at {}", self.name, self.endpoints.join(","));
         let registry = self.opts.registry.clone();
-        let running = Running::start(label, raw, self.opts, Role::Server, zap, |_| Ok(()))?;
+        let (running, endpoints) =
+            Running::start(label, config, self.opts, Role::Server, |router| {
+                let mut bound = Vec::new();
+                for (given, endpoint) in self.endpoints.iter().zip(&checked) {
+                    let actual = router.bind(endpoint).map_err(|source| Error::Bind {
+                        endpoint: given.clone(),
+                        source,
+                    })?;
+                    bound.push(actual.to_string());
+                }
+                Ok(bound)
+            })?;
+        tracing::info!(name = %self.name, ?endpoints, security = ?self.security, "server started");
         Ok(Server {
             name: self.name,
             endpoints,

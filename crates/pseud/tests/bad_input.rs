@@ -500,7 +500,7 @@ async fn oversized_work_gets_message_too_large() {
     let reply = common::exchange(&d, &[b"", b"v1", &i, &[WORK], &small]);
     assert_eq!(reply[3], [OK]);
     assert_eq!(reply[4], common::pack(&100));
-    // libzmq's hard limit (twice ours) applies per frame: a message over twice the
+    // The hard limit (twice ours) applies per frame: a message over twice the
     // limit in total, made of frames under it, reaches pseud and is answered.
     let big_id = vec![0xab; 1500];
     let reply = common::exchange(&d, &[b"", b"v1", &big_id, &[WORK], &body[..1500]]);

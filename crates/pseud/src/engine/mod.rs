@@ -8,9 +8,10 @@
 //! others. That task runs on the runtime that started the endpoint, also when
 //! the socket task has a thread of its own (`own_thread`).
 //!
-//! The task's work is split by concern: [`send`] hands messages to libzmq (or
-//! parks them), [`receive`] classifies what arrives and runs handlers, [`peers`]
-//! follows connections; [`shared`] holds what callers and handlers share with it.
+//! The task's work is split by concern: [`send`] writes messages to peers' links
+//! (or parks them), [`receive`] classifies what arrives and runs handlers,
+//! [`peers`] follows connections; [`shared`] holds what callers and handlers
+//! share with it.
 
 mod peers;
 mod receive;
@@ -19,14 +20,13 @@ mod shared;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::time::Instant;
 
 use crate::error::Error;
-use crate::socket::{Monitor, Socket, changed, fired};
+use crate::zmtp::{Incoming, Link, Router};
 
 pub(crate) use send::error_body;
 pub(crate) use shared::{Command, Outgoing, Pending, RawReply, Route, Shared, WireId};
@@ -48,54 +48,38 @@ pub(crate) enum Role {
 /// The socket task.
 pub(crate) struct Engine {
     shared: Arc<Shared>,
-    socket: Socket,
-    monitor: Option<Monitor>,
+    /// Kept for its listeners and connectors: dropping it closes them.
+    _router: Router,
+    incoming: mpsc::Receiver<Incoming>,
+    /// Signalled when a peer that refused a send (high-water mark) has room.
+    room: Arc<Notify>,
     rx: mpsc::UnboundedReceiver<Command>,
-    /// Messages libzmq would not take yet (high-water mark).
+    /// Messages a peer would not take yet (high-water mark).
     backlog: VecDeque<Outgoing>,
-    /// Messages queued during a loop pass, handed to libzmq together at its end:
-    /// back-to-back sends let libzmq's I/O thread take several per wake-up.
+    /// Messages queued during a loop pass, written together at its end.
     outq: Vec<Outgoing>,
-    /// The socket must be received from before waiting on its fd: it signalled,
-    /// or we sent (a send can consume libzmq's read signal), or a receive batch
-    /// ended before `EAGAIN`.
-    recv_needed: bool,
-    /// Likewise for the monitor: it signalled and was not yet drained to `EAGAIN`.
-    monitor_needed: bool,
     /// The task just woke from waiting: the next receive may pause after a reply.
     woke: bool,
     /// A receive stopped after delivering a reply, to let its caller run first.
     paused: bool,
     /// The last message received was the reply to the only call in flight.
     delivered: bool,
-    /// Frames of the message being received, reused.
-    frames: Vec<zmq::Message>,
-    /// The routing id last received from outside `peers` (a client's server), reused.
-    last_routing_id: Option<Arc<[u8]>>,
     /// Calls to our server sent before the connection was up.
     parked: Vec<Outgoing>,
-    /// When to retry the parked calls: libzmq reports a handshake a moment before
-    /// the ROUTER socket can route to the new peer, so retries back off briefly.
-    retry_at: Option<Instant>,
-    retry_delay: Duration,
     /// Why the last handshake with our server failed, until one succeeds.
     handshake_failure: Option<Error>,
-    /// Connected peers: routing id → user id.
-    peers: HashMap<Arc<[u8]>, Vec<u8>>,
+    /// Connected peers by routing id.
+    peers: HashMap<Arc<[u8]>, Peer>,
     /// user id → routing id of its latest connection (what `send_to` uses).
     routes: HashMap<Vec<u8>, Arc<[u8]>>,
     /// Handlers running on their own task.
     in_flight: usize,
     stopping: Option<(oneshot::Sender<()>, Instant)>,
-    /// Follow-up disconnect sweeps, for pipes libzmq had not torn down at the first.
-    sweeps: Vec<Instant>,
     is_client: bool,
     /// A client's server: greeted with a HEARTBEAT once each handshake succeeds.
     greet: Option<Arc<[u8]>>,
     /// A client's view of its connection, for failing fast (see `peers`).
-    link: Link,
-    /// The server's ZAP domain: its logins are verified as long as the socket lives.
-    zap: Option<crate::zap::ZapDomain>,
+    link: ServerLink,
     /// The runtime that runs async handlers (the one that started the endpoint).
     handlers: Option<tokio::runtime::Handle>,
     /// This task runs on a thread of its own: handlers are invoked inside the
@@ -103,9 +87,18 @@ pub(crate) struct Engine {
     own_thread: bool,
 }
 
+/// A connected peer.
+pub(crate) struct Peer {
+    /// The user id its handshake established (empty under `noop`).
+    user_id: Vec<u8>,
+    link: Arc<Link>,
+    /// Which connection it is (a reconnect under the same routing id is another).
+    conn: u64,
+}
+
 /// What a client knows of its connection to its server.
 #[derive(Default)]
-pub(crate) struct Link {
+pub(crate) struct ServerLink {
     /// The endpoint of the last connection event.
     endpoint: String,
     /// When the current connection's handshake succeeded.
@@ -116,23 +109,15 @@ pub(crate) struct Link {
     connect_grace: Duration,
 }
 
-/// How long after a handshake a server that does not answer to our server name is
-/// taken to have another name: libzmq makes a new peer routable a moment after it
-/// reports the handshake.
-const NAME_GRACE: Duration = Duration::from_millis(200);
-
 const RECV_BATCH: usize = 256;
-const MIN_RETRY: Duration = Duration::from_micros(500);
-const MAX_RETRY: Duration = Duration::from_millis(100);
 
 impl Engine {
     pub(crate) fn new(
         shared: Arc<Shared>,
-        socket: Socket,
-        monitor: Option<Monitor>,
+        router: Router,
+        incoming: mpsc::Receiver<Incoming>,
         rx: mpsc::UnboundedReceiver<Command>,
         role: Role,
-        zap: Option<crate::zap::ZapDomain>,
     ) -> Self {
         let (is_client, greet, connect_grace) = match role {
             Role::Server => (false, None, Duration::ZERO),
@@ -143,34 +128,27 @@ impl Engine {
         };
         Engine {
             shared,
-            socket,
-            monitor,
+            room: router.room(),
+            _router: router,
+            incoming,
             rx,
             backlog: VecDeque::new(),
             outq: Vec::new(),
-            recv_needed: true,
-            monitor_needed: true,
             woke: false,
             paused: false,
             delivered: false,
-            frames: Vec::with_capacity(6),
-            last_routing_id: None,
             parked: Vec::new(),
-            retry_at: None,
-            retry_delay: MIN_RETRY,
             handshake_failure: None,
             peers: HashMap::new(),
             routes: HashMap::new(),
             in_flight: 0,
             stopping: None,
-            sweeps: Vec::new(),
             is_client,
             greet,
-            link: Link {
+            link: ServerLink {
                 connect_grace,
-                ..Link::default()
+                ..ServerLink::default()
             },
-            zap,
             handlers: None,
             own_thread: false,
         }
@@ -199,24 +177,10 @@ impl Engine {
         tracing::debug!("socket task started");
         let mut channel_open = true;
         loop {
-            // Which fds signalled since the last pass; each is received from only
-            // then (or after a send), since every receive ending in EAGAIN costs a
-            // poll() inside libzmq.
-            let socket_ready = self.socket.readiness();
-            let monitor_ready = self.monitor.as_ref().map(Monitor::readiness);
-            let (socket_fired, monitor_fired) = std::future::poll_fn(|cx| {
-                let s = fired(socket_ready, cx);
-                let m = monitor_ready.is_some_and(|m| fired(m, cx));
-                Poll::Ready((s, m))
-            })
-            .await;
-            self.recv_needed |= socket_fired;
-            self.monitor_needed |= monitor_fired;
-            let mut busy = self.monitor_needed && self.drain_monitor();
-            busy |= self.flush_backlog();
+            let mut busy = self.flush_backlog();
             if self.backlog.is_empty() {
                 // Take every queued command before sending, so their messages go
-                // to libzmq together.
+                // out together.
                 loop {
                     match self.rx.try_recv() {
                         Ok(cmd) => {
@@ -232,19 +196,15 @@ impl Engine {
                 }
             }
             self.flush_out();
-            // Receive after sending, so one receive ending in EAGAIN serves both.
             // (On its own thread, the caller runs elsewhere anyway.)
             let may_pause =
                 std::mem::take(&mut self.woke) && self.stopping.is_none() && !self.own_thread;
-            busy |= self.recv_needed && self.drain_incoming(may_pause);
+            busy |= self.drain_incoming(may_pause);
             self.flush_out();
             if self.paused {
                 // The only caller waiting just got its reply and likely calls again
                 // at once: let it (and the other ready tasks) run first, so its call
-                // goes out before this task receives to EAGAIN and waits: one receive
-                // and one wake-up less per sequential call. (`yield_now` beat an
-                // immediate self-wake. With many calls in flight the pause cost more
-                // than it saved: each yield wakes an idle worker thread.)
+                // goes out in this pass rather than after a wake-up.
                 self.paused = false;
                 tokio::task::yield_now().await;
                 continue;
@@ -252,37 +212,25 @@ impl Engine {
             if self.finished(channel_open) {
                 break;
             }
-            if busy || self.recv_needed || self.monitor_needed {
-                // Sending may consume libzmq's read signal: receive again before waiting.
+            if busy {
                 continue;
             }
             let stop_deadline = self.stopping.as_ref().map(|(_, d)| *d);
             tracing::trace!("idle");
-            let socket_ready = self.socket.readiness();
-            let monitor_ready = self.monitor.as_ref().map(Monitor::readiness);
             self.woke = true;
+            let room = self.room.clone();
             tokio::select! {
                 biased;
                 cmd = self.rx.recv(), if self.backlog.is_empty() && channel_open => match cmd {
                     Some(cmd) => self.execute(cmd),
                     None => channel_open = false,
                 },
-                _ = changed(socket_ready) => {
-                    tracing::trace!("socket fd woke");
-                    self.recv_needed = true;
-                }
-                _ = async { if let Some(m) = monitor_ready { changed(m).await } else { std::future::pending().await } } => {
-                    self.monitor_needed = true;
-                }
-                _ = sleep_until(self.retry_at) => {
-                    self.retry_at = None;
-                    self.retry_delay = (self.retry_delay * 2).min(MAX_RETRY);
-                    self.retry_parked();
-                }
-                _ = sleep_until(self.sweeps.first().copied()) => {
-                    self.sweeps.remove(0);
-                    self.sweep_disconnected();
-                }
+                item = self.incoming.recv() => match item {
+                    Some(item) => self.on_incoming(item),
+                    // The router's senders live as long as it does, and so do we.
+                    None => break,
+                },
+                () = room.notified(), if !self.backlog.is_empty() => {}
                 _ = sleep_until(stop_deadline) => {
                     tracing::warn!(
                         in_flight = self.in_flight,
@@ -302,7 +250,7 @@ impl Engine {
         if !stopping && channel_open {
             return false;
         }
-        // Stop once every handler has answered and every answer is with libzmq.
+        // Stop once every handler has answered and every answer is written or queued.
         self.in_flight == 0 && self.backlog.is_empty()
     }
 

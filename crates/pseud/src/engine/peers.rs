@@ -1,103 +1,141 @@
-//! Connections: libzmq monitor events, handshake failures, and what a lost peer
-//! means for the calls sent to it.
+//! Connections: what the router reports of them (handshakes, failures,
+//! disconnects), and what a lost peer means for the calls sent to it.
 
-use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Engine, MIN_RETRY, NAME_GRACE, Outgoing, PeerEvent, Pending, Route, WireId};
+use super::{Engine, Outgoing, Peer, PeerEvent, Pending, Route, WireId};
 use crate::error::Error;
 use crate::protocol::{MessageId, MessageType, hex};
-use crate::socket::{Event, Sent};
+use crate::zmtp::Incoming;
 
 impl Engine {
-    pub(super) fn drain_monitor(&mut self) -> bool {
-        let mut any = false;
-        while let Some((event, endpoint)) = self.monitor.as_ref().and_then(|m| m.try_next()) {
-            any = true;
-            self.on_event(event, &endpoint);
-        }
-        self.monitor_needed = false;
-        any
-    }
-
-    fn on_event(&mut self, event: Event, endpoint: &str) {
-        match event {
-            Event::Connected => {
-                tracing::debug!(%endpoint, "handshake succeeded");
-                if self.is_client {
-                    self.link.endpoint = endpoint.to_string();
-                    self.link.connected_at = Some(Instant::now());
-                    self.link.refused_since = None;
-                    self.handshake_failure = None;
-                    self.retry_delay = MIN_RETRY;
-                    self.greet_server();
-                    self.retry_parked();
+    /// Handles one item from the router.
+    pub(super) fn on_incoming(&mut self, item: Incoming) {
+        match item {
+            Incoming::Message { routing_id, frames } => self.on_message(routing_id, frames),
+            Incoming::Connected {
+                routing_id,
+                user_id,
+                link,
+                endpoint,
+                conn,
+            } => {
+                tracing::debug!(%endpoint, routing_id = %hex(&routing_id), user = %String::from_utf8_lossy(&user_id), "handshake succeeded");
+                let peer = Peer {
+                    user_id: user_id.clone(),
+                    link,
+                    conn,
+                };
+                if let Some(old) = self.peers.insert(routing_id.clone(), peer) {
+                    // A new connection under a taken name takes over (libzmq's
+                    // ZMQ_ROUTER_HANDOVER); the old one closes.
+                    tracing::info!(routing_id = %hex(&routing_id), "a new connection takes over this routing id");
+                    old.link.close();
                 }
-            }
-            Event::Disconnected => {
-                tracing::info!(%endpoint, "connection lost");
-                // Replies that arrived before the connection dropped are still queued.
-                self.drain_incoming(false);
-                // Their answers go out before the sweep, as if sent when they were made.
-                self.flush_out();
                 if self.is_client {
-                    self.link.connected_at = None;
-                    self.fail_sent(|peer| Error::Disconnected { peer });
-                    // Calls parked now were made for the connection that just went
-                    // (its pipe was gone before this event): they fail the same way.
-                    // Calls made from now on wait for a reconnect.
-                    for out in std::mem::take(&mut self.parked) {
-                        if let Some(id) = out.call {
-                            self.shared.fail(
-                                &id,
-                                Error::Disconnected {
-                                    peer: out.route.describe(),
-                                },
-                            );
-                        }
-                    }
-                    // A client has one peer, its server: an empty routing id names it.
-                    let _ = self.shared.events.send(PeerEvent::Disconnected {
-                        user_id: Vec::new(),
-                        routing_id: Vec::new(),
-                    });
+                    self.server_connected(&routing_id, &endpoint);
                 } else {
-                    self.sweep_disconnected();
-                    let now = Instant::now();
-                    self.sweeps = vec![
-                        now + Duration::from_millis(50),
-                        now + Duration::from_millis(500),
-                    ];
+                    self.learn_route(&user_id, &routing_id);
+                    let _ = self.shared.events.send(PeerEvent::Connected {
+                        user_id,
+                        routing_id: routing_id.to_vec(),
+                    });
                 }
             }
-            Event::AuthFailed(status) => {
+            Incoming::Disconnected {
+                routing_id,
+                conn,
+                endpoint,
+            } => {
+                if self.peers.get(&routing_id).is_none_or(|p| p.conn != conn) {
+                    return; // a connection that was taken over
+                }
+                tracing::info!(%endpoint, routing_id = %hex(&routing_id), "connection lost");
                 if self.is_client {
+                    self.server_lost(&routing_id);
+                } else {
+                    self.forget_peer(&routing_id);
+                }
+            }
+            Incoming::HandshakeFailed {
+                endpoint,
+                status,
+                reason,
+            } => match (self.is_client, status) {
+                (true, Some(status)) => {
                     tracing::warn!(%endpoint, status, "the server refused our credentials");
                     self.handshake_failed(Error::Unauthorized(format!(
                         "the server at {endpoint} refused our credentials (ZAP status {status})"
                     )));
-                } else {
-                    tracing::warn!(%endpoint, status, "a peer failed authentication");
                 }
-            }
-            Event::HandshakeFailed => {
-                tracing::warn!(%endpoint, "handshake failed");
-                if self.is_client {
+                (true, None) => {
+                    tracing::warn!(%endpoint, %reason, "handshake failed");
                     self.handshake_failed(Error::Handshake(format!(
-                        "the ZeroMQ handshake with {endpoint} failed; does the security mode match the server's?"
+                        "the ZeroMQ handshake with {endpoint} failed ({reason}); does the security mode match the server's?"
                     )));
                 }
-            }
-            Event::ConnectRetried => {
+                (false, _) => tracing::warn!(%endpoint, %reason, "a peer failed its handshake"),
+            },
+            Incoming::ConnectRetried { endpoint, reason } => {
+                tracing::debug!(%endpoint, %reason, "connect failed; retrying");
                 if self.is_client && self.link.connected_at.is_none() {
-                    self.connect_failed(endpoint);
+                    self.connect_failed(&endpoint);
                 }
             }
-            Event::Other => {}
         }
+    }
+
+    /// A client's connection is up: under our server's name, or under another.
+    fn server_connected(&mut self, routing_id: &Arc<[u8]>, endpoint: &str) {
+        self.link.endpoint = endpoint.to_string();
+        self.link.connected_at = Some(Instant::now());
+        self.link.refused_since = None;
+        if self.greet.as_ref() != Some(routing_id) {
+            let err = Error::NoSuchServer {
+                name: self
+                    .greet
+                    .as_ref()
+                    .map(|n| String::from_utf8_lossy(n).into_owned())
+                    .unwrap_or_default(),
+                endpoint: endpoint.to_string(),
+            };
+            tracing::warn!(%err, routing_id = %hex(routing_id), "our server's name does not reach it");
+            self.handshake_failed(err);
+            return;
+        }
+        self.handshake_failure = None;
+        self.greet_server();
+        self.retry_parked();
+    }
+
+    /// A client's connection went: the calls it carried fail, later ones wait
+    /// for the reconnect.
+    fn server_lost(&mut self, routing_id: &Arc<[u8]>) {
+        self.peers.remove(routing_id);
+        if self.greet.as_ref() != Some(routing_id) {
+            return;
+        }
+        self.link.connected_at = None;
+        self.fail_sent(|peer| Error::Disconnected { peer });
+        // Calls parked now were made for the connection that just went (its link
+        // was closed before this event): they fail the same way.
+        for out in std::mem::take(&mut self.parked) {
+            if let Some(id) = out.call {
+                self.shared.fail(
+                    &id,
+                    Error::Disconnected {
+                        peer: out.route.describe(),
+                    },
+                );
+            }
+        }
+        // A client has one peer, its server: an empty routing id names it.
+        let _ = self.shared.events.send(PeerEvent::Disconnected {
+            user_id: Vec::new(),
+            routing_id: Vec::new(),
+        });
     }
 
     /// Tells the server we are here, so that it can call us (by user id) before
@@ -133,17 +171,6 @@ impl Engine {
         }
     }
 
-    /// A call our server's routing id does not reach although the connection is
-    /// up: past [`NAME_GRACE`] after the handshake, the server has another name.
-    pub(super) fn no_such_server(&self) -> Option<Error> {
-        let at = self.link.connected_at?;
-        let name = self.greet.as_ref()?;
-        (at.elapsed() >= NAME_GRACE).then(|| Error::NoSuchServer {
-            name: String::from_utf8_lossy(name).into_owned(),
-            endpoint: self.link.endpoint.clone(),
-        })
-    }
-
     /// Fails the calls waiting for the connection, and later ones until a handshake succeeds.
     pub(super) fn handshake_failed(&mut self, err: Error) {
         for out in std::mem::take(&mut self.parked) {
@@ -170,37 +197,15 @@ impl Engine {
         }
     }
 
-    /// Finds peers that are gone (connected peers and peers with calls in flight),
-    /// forgets them and fails their calls with `Disconnected`.
-    pub(super) fn sweep_disconnected(&mut self) {
-        let mut candidates: HashSet<Arc<[u8]>> = self.peers.keys().cloned().collect();
-        candidates.extend(
-            self.shared
-                .lock_pending()
-                .values()
-                .filter_map(|p| p.routing_id.clone()),
-        );
-        for rid in candidates {
-            // A HEARTBEAT is ignored by every pseud peer; its send tells if the peer is there.
-            self.recv_needed = true;
-            let probe = self
-                .socket
-                .try_send(&rid, b"", MessageType::Heartbeat.byte(), b"");
-            if probe == Ok(Sent::Unreachable) {
-                self.forget_peer(&rid);
-            }
-        }
-    }
-
     pub(super) fn forget_peer(&mut self, rid: &Arc<[u8]>) {
-        if let Some(user_id) = self.peers.remove(rid) {
+        if let Some(Peer { user_id, .. }) = self.peers.remove(rid) {
             tracing::info!(user = %String::from_utf8_lossy(&user_id), routing_id = %hex(rid), "peer disconnected");
             if self.routes.get(&user_id) == Some(rid) {
                 // Another connection of the same user (or another noop peer) takes over.
                 let other = self
                     .peers
                     .iter()
-                    .find(|(_, u)| **u == user_id)
+                    .find(|(_, p)| p.user_id == user_id)
                     .map(|(r, _)| r.clone());
                 match &other {
                     Some(r) => self.routes.insert(user_id.clone(), r.clone()),

@@ -4,11 +4,10 @@
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use futures_util::FutureExt;
 
-use super::{
-    Command, Engine, Outgoing, PeerEvent, RECV_BATCH, RawReply, Route, WireId, error_body,
-};
+use super::{Command, Engine, Outgoing, RECV_BATCH, RawReply, Route, WireId, error_body};
 use crate::context::Context;
 use crate::error::{Error, Fault, PROTOCOL_ERROR, SERVICE_NOT_FOUND};
 use crate::handler::Invoke;
@@ -16,83 +15,54 @@ use crate::protocol::{Inbound, MessageId, MessageType, classify, hex};
 use crate::value::decode_work;
 
 impl Engine {
-    /// Receives up to a batch of messages; true if any arrived. With `may_pause`,
-    /// stops after delivering the reply to the only call in flight (see `paused`).
+    /// Takes up to a batch of what the router queued; true if anything was there.
+    /// With `may_pause`, stops after delivering the reply to the only call in
+    /// flight (see `paused`).
     pub(super) fn drain_incoming(&mut self, may_pause: bool) -> bool {
-        let mut frames = std::mem::take(&mut self.frames);
         let mut received = 0;
         while received < RECV_BATCH {
             if received == 1 {
-                // Answer the first message before receiving on: a lone call's reply
-                // then goes out before the receive that ends in EAGAIN, not after.
+                // Answer the first message before taking more: a lone call's reply
+                // then goes out at once.
                 self.flush_out();
             }
-            match self.socket.try_recv(&mut frames) {
-                Ok(true) => {
+            match self.incoming.try_recv() {
+                Ok(item) => {
                     received += 1;
                     self.delivered = false;
-                    self.on_message(&mut frames);
+                    self.on_incoming(item);
                     if may_pause && self.delivered {
                         self.paused = true;
                         break;
                     }
                 }
-                Ok(false) => {
-                    self.recv_needed = false;
-                    break;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "receive failed");
-                    self.recv_needed = false;
-                    break;
-                }
+                Err(_) => break,
             }
         }
-        frames.clear();
-        self.frames = frames;
         received > 0
     }
 
-    /// The shared routing id for a received routing frame, allocated only for a
-    /// routing id not seen before.
-    fn routing_id(&mut self, frame: &[u8]) -> Arc<[u8]> {
-        if let Some((rid, _)) = self.peers.get_key_value(frame) {
-            return rid.clone();
-        }
-        if let Some(rid) = &self.last_routing_id
-            && **rid == *frame
-        {
-            return rid.clone();
-        }
-        let rid: Arc<[u8]> = Arc::from(frame);
-        self.last_routing_id = Some(rid.clone());
-        rid
-    }
-
-    fn on_message(&mut self, frames: &mut Vec<zmq::Message>) {
-        // Only ZAP sets a user id, so only a server with a ZAP domain can see one;
-        // reading the property allocates, so the others skip it.
-        let user_id: Vec<u8> = if self.is_client || self.zap.is_none() {
-            Vec::new()
-        } else {
-            frames
-                .last_mut()
-                .and_then(|f| f.gets("User-Id").map(|s| s.as_bytes().to_vec()))
-                .unwrap_or_default()
+    pub(super) fn on_message(&mut self, routing_id: Arc<[u8]>, mut frames: Vec<Bytes>) {
+        let user_id: Vec<u8> = match self.peers.get(&routing_id) {
+            Some(peer) if !self.is_client => peer.user_id.clone(),
+            Some(_) => Vec::new(),
+            // A message of a connection already taken over or gone.
+            None => return,
         };
-        // Each look at a zmq::Message's bytes is two FFI calls: take them once.
         let mut inline: [&[u8]; 6] = [&[]; 6];
         let spilled: Vec<&[u8]>;
-        let slices: &[&[u8]] = if frames.len() <= inline.len() {
-            for (slice, frame) in inline.iter_mut().zip(frames.iter()) {
+        let slices: &[&[u8]] = if frames.len() < inline.len() {
+            inline[0] = &routing_id;
+            for (slice, frame) in inline[1..].iter_mut().zip(frames.iter()) {
                 *slice = frame;
             }
-            &inline[..frames.len()]
+            &inline[..frames.len() + 1]
         } else {
-            spilled = frames.iter().map(|f| &f[..]).collect();
+            spilled = std::iter::once(&routing_id[..])
+                .chain(frames.iter().map(|f| &f[..]))
+                .collect();
             &spilled
         };
-        let routing_id = self.routing_id(slices[0]);
         self.learn_route(&user_id, &routing_id);
         let size: usize = slices.iter().map(|f| f.len()).sum();
         match classify(slices) {
@@ -138,7 +108,7 @@ impl Engine {
                         self.on_work(routing_id, user_id, &id, body);
                     }
                     MessageType::Ok | MessageType::Error | MessageType::Unauthorized => {
-                        let body = frames.pop().unwrap_or_else(zmq::Message::new);
+                        let body = frames.pop().unwrap_or_default();
                         self.on_reply(id.as_slice(), kind, body);
                     }
                     MessageType::Heartbeat => {
@@ -163,30 +133,19 @@ impl Engine {
         }
     }
 
-    fn learn_route(&mut self, user_id: &[u8], routing_id: &Arc<[u8]>) {
+    /// Points `user_id`'s route at the connection it last used.
+    pub(super) fn learn_route(&mut self, user_id: &[u8], routing_id: &Arc<[u8]>) {
         if self.is_client {
             return;
         }
-        // The route first: whoever reacts to the Connected event can reach the peer.
         if self.routes.get(user_id) != Some(routing_id) {
             self.routes.insert(user_id.to_vec(), routing_id.clone());
             self.shared
                 .set_user_route(user_id, Some(routing_id.clone()));
         }
-        if let std::collections::hash_map::Entry::Vacant(entry) =
-            self.peers.entry(routing_id.clone())
-        {
-            entry.insert(user_id.to_vec());
-            tracing::debug!(user = %String::from_utf8_lossy(user_id), routing_id = %hex(routing_id), "peer connected");
-            // No receiver is fine: events are for whoever subscribed.
-            let _ = self.shared.events.send(PeerEvent::Connected {
-                user_id: user_id.to_vec(),
-                routing_id: routing_id.to_vec(),
-            });
-        }
     }
 
-    fn on_reply(&mut self, id: &[u8], kind: MessageType, body: zmq::Message) {
+    fn on_reply(&mut self, id: &[u8], kind: MessageType, body: Bytes) {
         let pending = MessageId::from_frame(id).and_then(|id| {
             let mut map = self.shared.lock_pending();
             map.remove(&id).map(|p| (p, map.is_empty()))

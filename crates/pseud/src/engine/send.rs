@@ -1,25 +1,23 @@
-//! Sending: messages go to libzmq at the end of each loop pass, in order; those
-//! libzmq cannot take yet wait in the backlog, those for peers not connected yet
-//! are parked and retried.
+//! Sending: messages are written to their peers' links at the end of each loop
+//! pass, in order; those a peer cannot take yet (high-water mark) wait in the
+//! backlog, those for a server not connected yet are parked until it is.
 
 use std::sync::Arc;
-
-use tokio::time::Instant;
 
 use super::peers::clone_failure;
 use super::{Engine, Outgoing, Route, WireId};
 use crate::error::{Error, Fault};
 use crate::protocol::MessageType;
-use crate::socket::Sent;
 use crate::value::{Value, write_value};
+use crate::zmtp::connection::Sent;
 
 impl Engine {
-    /// Queues a message; the loop pass hands it to libzmq at its end.
+    /// Queues a message; the loop pass writes it at its end.
     pub(super) fn send(&mut self, out: Outgoing) {
         self.outq.push(out);
     }
 
-    /// Hands the queued messages to libzmq, in order.
+    /// Writes the queued messages, in order.
     pub(super) fn flush_out(&mut self) {
         while !self.outq.is_empty() {
             let mut queued = std::mem::take(&mut self.outq);
@@ -43,7 +41,7 @@ impl Engine {
         }
     }
 
-    /// Sends one message; gives it back if libzmq would block.
+    /// Sends one message; gives it back if the peer's queue is full.
     pub(super) fn try_send(&mut self, out: Outgoing) -> Option<Outgoing> {
         let routing_id = match &out.route {
             Route::Server(name) | Route::RoutingId(name) => name.clone(),
@@ -64,32 +62,25 @@ impl Engine {
                 None => return None,
             }
         }
-        self.recv_needed = true;
-        match self
-            .socket
-            .try_send(&routing_id, out.id.as_slice(), out.kind.byte(), &out.body)
-        {
-            Ok(Sent::Ok) => None,
-            Ok(Sent::WouldBlock) => {
+        let sent = match self.peers.get(&routing_id) {
+            Some(peer) => peer.link.send(&[
+                b"",
+                crate::protocol::VERSION,
+                out.id.as_slice(),
+                &[out.kind.byte()],
+                &out.body,
+            ]),
+            None => Sent::Unreachable,
+        };
+        match sent {
+            Sent::Ok => None,
+            Sent::WouldBlock => {
                 self.unmark_sent(&out);
                 Some(out)
             }
-            Ok(Sent::Unreachable) => {
+            Sent::Unreachable => {
                 self.unmark_sent(&out);
                 self.unreachable(out);
-                None
-            }
-            Err(e) => {
-                tracing::error!(error = %e, peer = %out.route.describe(), "send failed");
-                if let Some(id) = out.call {
-                    self.shared.fail(
-                        &id,
-                        Error::Zmq {
-                            op: "send".into(),
-                            source: e,
-                        },
-                    );
-                }
                 None
             }
         }
@@ -109,12 +100,6 @@ impl Engine {
             && (out.call.is_some() || out.kind == MessageType::Heartbeat)
             && self.stopping.is_none()
         {
-            if self.handshake_failure.is_none()
-                && let Some(err) = self.no_such_server()
-            {
-                tracing::warn!(%err, "our server's name does not reach it");
-                self.handshake_failed(err);
-            }
             if out.call.is_none() && self.handshake_failure.is_some() {
                 return;
             }
@@ -127,9 +112,6 @@ impl Engine {
             // Not connected yet: hold our call (or greeting) until the handshake completes.
             self.parked.push(out);
             self.purge_parked();
-            if self.retry_at.is_none() {
-                self.retry_at = Some(Instant::now() + self.retry_delay);
-            }
             return;
         }
         if let Route::RoutingId(rid) | Route::Server(rid) = &out.route {
@@ -161,11 +143,6 @@ impl Engine {
 
     pub(super) fn flush_backlog(&mut self) -> bool {
         if self.backlog.is_empty() {
-            return false;
-        }
-        // Reading ZMQ_EVENTS can consume the read signal too.
-        self.recv_needed = true;
-        if !self.socket.writable() {
             return false;
         }
         let mut progressed = false;

@@ -38,7 +38,7 @@ impl Route {
 /// A change in the set of connected peers, as a server sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerEvent {
-    /// A peer connected (its probe or first message arrived) under this user id.
+    /// A peer connected (its handshake succeeded) under this user id.
     Connected {
         /// The user id security established (empty under `noop`).
         user_id: Vec<u8>,
@@ -58,7 +58,7 @@ pub enum PeerEvent {
 /// A raw reply to one of our calls.
 pub(crate) struct RawReply {
     pub kind: MessageType,
-    pub body: zmq::Message,
+    pub body: bytes::Bytes,
 }
 
 pub(crate) type ReplySender = oneshot::Sender<Result<RawReply, Error>>;
