@@ -3,12 +3,12 @@
 
 Subcommands (see README.md in this directory):
 
-  serve --endpoint E [--name server] [--security noop|trusted_peer|plain]
-        [--call-client USER] [--timeout S] [--serial]
-  call  --endpoint E [--name server] [--security noop|plain] [--user U]
-        [--password P] [--timeout S] [--stay S] [--serial] NAME [ARGS] [KWARGS]
-  batch --endpoint E [--name server] [--security noop|plain] [--user U]
-        [--password P] [--timeout S] [--serial]      (JSON lines on stdin)
+  serve --endpoint E [--name server] [--security noop|trusted_peer|plain|curve]
+        [--key SERVER.key_secret] [--call-client USER] [--timeout S] [--serial]
+  call  --endpoint E [--name server] [--security noop|plain|curve] [--user U]
+        [--password P] [--key CLIENT.key_secret --server-key SERVER.key]
+        [--timeout S] [--stay S] [--serial] NAME [ARGS] [KWARGS]
+  batch (the options of call)                        (JSON lines on stdin)
 
 Protocol handling is entirely pseud's. This file only adds what pseud 1.0.1
 does not ship (the PLAIN / trusted_peer auth plugins, registered the way pseud
@@ -29,6 +29,7 @@ from collections import Counter
 import msgpack
 import zmq
 import zmq.asyncio
+import zmq.auth
 import zope.component
 import zope.interface
 from zmq.auth.asyncio import AsyncioAuthenticator
@@ -143,6 +144,7 @@ def error_json(exc, timeout=None):
 # The client side is the module users copy (build-support/python/pseud_plain.py).
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 import pseud_plain  # noqa: E402,F401  registers security_plugin="plain" for clients
+import pseud_curve  # noqa: E402,F401  registers security_plugin="curve" for clients
 
 
 class _TrustAnyPassword(AsyncioAuthenticator):
@@ -214,8 +216,45 @@ class PlainAuthenticationBackendForServer(_ZapServerBackend):
         return auth
 
 
+@register_auth_backend
+@zope.interface.implementer(IAuthenticationBackend)
+@zope.component.adapter(IServer)
+class CurveAuthenticationBackendForServer(_ZapServerBackend):
+    """CURVE with the server's keys (Server(public_key=, secret_key=)); any client
+    key is admitted, and its user id is the key in Z85 (pyzmq's ZAP default)."""
+    name = "curve"
+
+    def configure(self):
+        self.rpc.socket.curve_server = True
+        self.rpc.socket.curve_publickey = self.rpc.public_key
+        self.rpc.socket.curve_secretkey = self.rpc.secret_key
+        if self.authenticator is None:
+            self.authenticator = self.make_authenticator()
+            self.authenticator.start()
+
+    def make_authenticator(self):
+        auth = AsyncioAuthenticator(self.rpc.context)
+        auth.configure_curve(domain="*", location=zmq.auth.CURVE_ALLOW_ANY)
+        return auth
+
+
 SECURITY_PLUGINS = {"noop": "noop_auth_backend", "plain": "plain",
-                    "trusted_peer": "trusted_peer"}
+                    "trusted_peer": "trusted_peer", "curve": "curve"}
+
+
+def curve_keys(opts):
+    """(public, secret, peer public) Z85 keys from --key / --server-key certificate files."""
+    if opts.security != "curve":
+        return None, None, None
+    if not opts.key:
+        raise SystemExit("--security curve needs --key FILE (a NAME.key_secret certificate)")
+    public, secret = zmq.auth.load_certificate(opts.key)
+    if secret is None:
+        raise SystemExit("--key %s holds no secret key" % opts.key)
+    peer = None
+    if getattr(opts, "server_key", None):
+        peer, _ = zmq.auth.load_certificate(opts.server_key)
+    return public, secret, peer
 
 # ---------------------------------------------------------------------------
 # Reader: pseud's own (serial) or one task per incoming message
@@ -321,7 +360,9 @@ async def serve(opts):
     if opts.call_client and opts.security == "noop":
         raise SystemExit("--call-client needs --security trusted_peer or plain "
                          "(with noop pseud learns no user id)")
+    public, secret, _ = curve_keys(opts)
     server = PeerServer(opts.name.encode(), security_plugin=SECURITY_PLUGINS[opts.security],
+                        public_key=public, secret_key=secret,
                         timeout=opts.timeout, serial=opts.serial)
     background = {}  # user id -> [task, ...] started by callback.ping
 
@@ -447,9 +488,13 @@ class Connection:
         password = opts.password.encode() if opts.password is not None else None
         if opts.security == "plain" and (user is None or password is None):
             raise SystemExit("--security plain needs --user and --password")
+        public, secret, server_key = curve_keys(opts)
+        if opts.security == "curve" and server_key is None:
+            raise SystemExit("--security curve needs --server-key FILE (the server's NAME.key)")
         self.client = PeerClient(opts.name.encode(), security_plugin=SECURITY_PLUGINS[opts.security],
                                  user_id=user, password=password, timeout=opts.timeout,
-                                 serial=opts.serial)
+                                 public_key=public, secret_key=secret,
+                                 peer_public_key=server_key, serial=opts.serial)
         self.client.register_rpc(lambda: "pong", name="client.ping")
         self.handshake = None
         self.monitor = None
@@ -607,14 +652,17 @@ def main(argv=None):
                        help="use pseud's own one-message-at-a-time reader")
 
     p = sub.add_parser("serve", help="run a pseud Server")
-    common(p, ["noop", "trusted_peer", "plain"])
+    common(p, ["noop", "trusted_peer", "plain", "curve"])
+    p.add_argument("--key", help="CURVE: the server's NAME.key_secret certificate")
     p.add_argument("--call-client", metavar="USER",
                    help="call client.ping on USER once it connects")
 
     for name in ("call", "batch"):
         p = sub.add_parser(name, help="pseud Client: %s" % (
             "one call" if name == "call" else "calls read as JSON lines from stdin"))
-        common(p, ["noop", "plain"])
+        common(p, ["noop", "plain", "curve"])
+        p.add_argument("--key", help="CURVE: our NAME.key_secret certificate")
+        p.add_argument("--server-key", help="CURVE: the server's NAME.key certificate")
         p.add_argument("--user", help="PLAIN user name (= the user id the server sees)")
         p.add_argument("--password", help="PLAIN password")
         if name == "call":

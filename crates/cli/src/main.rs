@@ -30,6 +30,8 @@ enum Command {
     List(cmd::describe::ListArgs),
     /// Show an interface's methods, or a struct's fields or an enum's enumerants.
     Describe(cmd::describe::DescribeArgs),
+    /// Write a CURVE key pair: NAME.key (public) and NAME.key_secret (mode 0600).
+    Keygen(cmd::keygen::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -44,5 +46,6 @@ fn main() -> std::process::ExitCode {
         Command::Call(args) => cmd::call::run(args),
         Command::List(args) => cmd::describe::list(args),
         Command::Describe(args) => cmd::describe::describe(args),
+        Command::Keygen(args) => cmd::keygen::run(args),
     }
 }

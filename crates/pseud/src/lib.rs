@@ -29,6 +29,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod address;
+pub mod certificate;
 mod client;
 mod context;
 mod endpoint;

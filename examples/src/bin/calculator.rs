@@ -4,19 +4,23 @@
 //!   ephemeral loopback port and runs the client sequence with the typed stub
 //!   (`add(2, 5) = 7`, divide, stats, an adder object, a callback).
 //! - `calculator serve --endpoint E [--name server] [--security noop|trusted_peer|plain
-//!   [--login NAME:PASSWORD]...]`: runs only the server, until SIGTERM or SIGINT. The
+//!   [--login NAME:PASSWORD]...|curve --key SERVER.key_secret [--allow DIR]]`: runs only
+//!   the server, until SIGTERM or SIGINT. The
 //!   original Python cara calls it as `Calculator(client).add(2, 5)`; a Python pseud
 //!   client as `client.Calculator.add(2, 5)` or `client.add(first=2, second=5)`.
 //! - `calculator call --endpoint E [--name server] [--security noop|plain --user U
-//!   --password P]`: runs the same client sequence against a remote server (ours, or
-//!   the original cara's).
+//!   --password P|curve --server-key SERVER.key [--key CLIENT.key_secret]]`: runs the
+//!   same client sequence against a remote server (ours, or the original cara's).
 
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use cara::Fault;
 use cara::{ClientSecurity, ServerSecurity};
 use clap::{Parser, Subcommand, ValueEnum};
 
+#[path = "../shared/curve.rs"]
+mod curve;
 #[path = "../shared/shutdown.rs"]
 mod shutdown;
 
@@ -134,6 +138,12 @@ enum Command {
         /// A login `plain` accepts, as NAME:PASSWORD (repeat for more).
         #[arg(long, value_name = "NAME:PASSWORD")]
         login: Vec<String>,
+        /// `curve`: the server's key file (NAME.key_secret, from `cara keygen`).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// `curve`: admit only clients with a USER.key file in this directory.
+        #[arg(long)]
+        allow: Option<PathBuf>,
     },
     /// Run the example's client sequence against a running server.
     Call {
@@ -153,6 +163,12 @@ enum Command {
         /// PLAIN password.
         #[arg(long)]
         password: Option<String>,
+        /// `curve`: the server's public key (its NAME.key file, or Z85).
+        #[arg(long)]
+        server_key: Option<String>,
+        /// `curve`: our key file (NAME.key_secret); a fresh key pair without it.
+        #[arg(long)]
+        key: Option<PathBuf>,
         /// Timeout of each call, in seconds.
         #[arg(long, default_value_t = 5.0)]
         timeout: f64,
@@ -169,6 +185,8 @@ enum ServeSecurity {
     TrustedPeer,
     /// PLAIN, checked against the `--login` list.
     Plain,
+    /// CurveZMQ with `--key` (and `--allow`).
+    Curve,
 }
 
 /// What `call` presents.
@@ -178,6 +196,8 @@ enum CallSecurity {
     Noop,
     /// PLAIN with `--user` and `--password`.
     Plain,
+    /// CurveZMQ towards `--server-key`.
+    Curve,
 }
 
 type BoxError = Box<dyn std::error::Error>;
@@ -191,28 +211,49 @@ async fn main() -> Result<(), BoxError> {
             name,
             security,
             login,
-        }) => serve(&endpoint, &name, server_security(security, &login)?).await,
+            key,
+            allow,
+        }) => {
+            let security = server_security(security, &login, key.as_deref(), allow.as_deref())?;
+            serve(&endpoint, &name, security).await
+        }
         Some(Command::Call {
             endpoint,
             name,
             security,
             user,
             password,
+            server_key,
+            key,
             timeout,
         }) => {
-            let security = client_security(security, user, password)?;
-            call(&endpoint, &name, security, timeout).await
+            let credentials = Credentials {
+                user,
+                password,
+                server_key,
+                key,
+            };
+            call(&endpoint, &name, client_security(security, credentials)?, timeout).await
         }
     }
 }
 
-fn server_security(mode: ServeSecurity, logins: &[String]) -> Result<ServerSecurity, BoxError> {
+fn server_security(
+    mode: ServeSecurity,
+    logins: &[String],
+    key: Option<&Path>,
+    allow: Option<&Path>,
+) -> Result<ServerSecurity, BoxError> {
+    if !matches!(mode, ServeSecurity::Plain) && !logins.is_empty() {
+        return Err("--login is only for --security plain".into());
+    }
+    if !matches!(mode, ServeSecurity::Curve) && (key.is_some() || allow.is_some()) {
+        return Err("--key and --allow go with --security curve".into());
+    }
     match mode {
-        ServeSecurity::Noop | ServeSecurity::TrustedPeer if !logins.is_empty() => {
-            Err("--login is only for --security plain".into())
-        }
         ServeSecurity::Noop => Ok(ServerSecurity::Noop),
         ServeSecurity::TrustedPeer => Ok(ServerSecurity::TrustedPeer),
+        ServeSecurity::Curve => curve::server(key, allow),
         ServeSecurity::Plain => {
             if logins.is_empty() {
                 return Err("--security plain needs at least one --login NAME:PASSWORD".into());
@@ -231,18 +272,30 @@ fn server_security(mode: ServeSecurity, logins: &[String]) -> Result<ServerSecur
     }
 }
 
-fn client_security(
-    mode: CallSecurity,
+/// What `call` was given to present.
+struct Credentials {
     user: Option<String>,
     password: Option<String>,
-) -> Result<ClientSecurity, BoxError> {
-    match (mode, user, password) {
-        (CallSecurity::Noop, None, None) => Ok(ClientSecurity::Noop),
-        (CallSecurity::Noop, _, _) => Err("--user and --password need --security plain".into()),
-        (CallSecurity::Plain, Some(user), Some(password)) => {
-            Ok(ClientSecurity::plain(user, password))
+    server_key: Option<String>,
+    key: Option<PathBuf>,
+}
+
+fn client_security(mode: CallSecurity, given: Credentials) -> Result<ClientSecurity, BoxError> {
+    let plain = given.user.is_some() || given.password.is_some();
+    let curve = given.server_key.is_some() || given.key.is_some();
+    match mode {
+        _ if plain && !matches!(mode, CallSecurity::Plain) => {
+            Err("--user and --password need --security plain".into())
         }
-        (CallSecurity::Plain, _, _) => Err("--security plain needs --user and --password".into()),
+        _ if curve && !matches!(mode, CallSecurity::Curve) => {
+            Err("--server-key and --key need --security curve".into())
+        }
+        CallSecurity::Noop => Ok(ClientSecurity::Noop),
+        CallSecurity::Plain => match (given.user, given.password) {
+            (Some(user), Some(password)) => Ok(ClientSecurity::plain(user, password)),
+            _ => Err("--security plain needs --user and --password".into()),
+        },
+        CallSecurity::Curve => curve::client(given.server_key.as_deref(), given.key.as_deref()),
     }
 }
 

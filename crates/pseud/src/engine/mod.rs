@@ -58,6 +58,8 @@ pub(crate) struct Engine {
     backlog: VecDeque<Outgoing>,
     /// Messages queued during a loop pass, written together at its end.
     outq: Vec<Outgoing>,
+    /// Links with messages queued but not yet written (see `Link::send`).
+    dirty: Vec<Arc<Link>>,
     /// The task just woke from waiting: the next receive may pause after a reply.
     woke: bool,
     /// A receive stopped after delivering a reply, to let its caller run first.
@@ -134,6 +136,7 @@ impl Engine {
             rx,
             backlog: VecDeque::new(),
             outq: Vec::new(),
+            dirty: Vec::new(),
             woke: false,
             paused: false,
             delivered: false,

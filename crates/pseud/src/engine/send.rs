@@ -17,7 +17,7 @@ impl Engine {
         self.outq.push(out);
     }
 
-    /// Writes the queued messages, in order.
+    /// Writes the queued messages, in order: one write per peer.
     pub(super) fn flush_out(&mut self) {
         while !self.outq.is_empty() {
             let mut queued = std::mem::take(&mut self.outq);
@@ -28,6 +28,9 @@ impl Engine {
                 // Keep the allocation for the next pass.
                 self.outq = queued;
             }
+        }
+        for link in self.dirty.drain(..) {
+            link.flush();
         }
     }
 
@@ -63,13 +66,19 @@ impl Engine {
             }
         }
         let sent = match self.peers.get(&routing_id) {
-            Some(peer) => peer.link.send(&[
-                b"",
-                crate::protocol::VERSION,
-                out.id.as_slice(),
-                &[out.kind.byte()],
-                &out.body,
-            ]),
+            Some(peer) => {
+                let (sent, first) = peer.link.send(&[
+                    b"",
+                    crate::protocol::VERSION,
+                    out.id.as_slice(),
+                    &[out.kind.byte()],
+                    &out.body,
+                ]);
+                if first {
+                    self.dirty.push(peer.link.clone());
+                }
+                sent
+            }
             None => Sent::Unreachable,
         };
         match sent {

@@ -40,6 +40,8 @@ pub(crate) struct Link {
     /// Wakes the connection task: bytes wait, or the link is to close.
     wake: Notify,
     closed: AtomicBool,
+    /// Messages were queued since the socket task last flushed this link.
+    dirty: AtomicBool,
     /// Tells the socket task that a full link has room again.
     room: Arc<Notify>,
 }
@@ -101,6 +103,7 @@ impl Link {
             }),
             wake: Notify::new(),
             closed: AtomicBool::new(false),
+            dirty: AtomicBool::new(false),
             room,
         }
     }
@@ -109,22 +112,31 @@ impl Link {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Sends one multipart message without waiting.
-    pub(crate) fn send(&self, frames: &[&[u8]]) -> Sent {
+    /// Queues one multipart message without waiting; [`Link::flush`] writes it.
+    /// `Sent::Ok` with `first` set means the link was clean: the caller must
+    /// flush it (once) after queueing the rest of its messages, so that they
+    /// go out in one write.
+    pub(crate) fn send(&self, frames: &[&[u8]]) -> (Sent, bool) {
         if self.closed.load(Ordering::Acquire) {
-            return Sent::Unreachable;
+            return (Sent::Unreachable, false);
         }
         let mut state = self.lock();
         if state.pending() >= HIGH_WATER {
             state.refused = true;
-            return Sent::WouldBlock;
+            return (Sent::WouldBlock, false);
         }
         for (i, f) in frames.iter().enumerate() {
             let flags = if i + 1 < frames.len() { MORE } else { 0 };
             state.push_frame(flags, f);
         }
+        (Sent::Ok, !self.dirty.swap(true, Ordering::AcqRel))
+    }
+
+    /// Writes what [`Link::send`] queued.
+    pub(crate) fn flush(&self) {
+        self.dirty.store(false, Ordering::Release);
+        let mut state = self.lock();
         self.kick(&mut state);
-        Sent::Ok
     }
 
     /// Sends a command (PING, PONG).

@@ -26,6 +26,12 @@ pub struct CallArgs {
     /// PLAIN password.
     #[arg(long, default_value = "")]
     password: String,
+    /// `curve`: the server's public key (its NAME.key file, or 40 characters of Z85).
+    #[arg(long)]
+    server_key: Option<String>,
+    /// `curve`: our key file (NAME.key_secret); a fresh key pair without it.
+    #[arg(long)]
+    key: Option<std::path::PathBuf>,
     /// Call timeout in seconds.
     #[arg(long, default_value_t = 5.0)]
     timeout: f64,
@@ -96,7 +102,14 @@ async fn call(args: &CallArgs) -> Result<Value, Error> {
                     .into(),
             ));
         }
+        Security::Curve => crate::curve::client(args.server_key.as_deref(), args.key.as_deref())
+            .map_err(|e| Error::Setup(e.to_string()))?,
     };
+    if args.security != Security::Curve && (args.server_key.is_some() || args.key.is_some()) {
+        return Err(Error::Setup(
+            "--server-key and --key go with --security curve".into(),
+        ));
+    }
     let timeout = Duration::from_secs_f64(args.timeout.clamp(0.001, 86_400.0));
     // Registered before connecting: a server may call us as soon as we arrive.
     let registry = pseud::Registry::new();

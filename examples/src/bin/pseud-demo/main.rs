@@ -1,9 +1,10 @@
 //! `pseud-demo`: the interop and demo tool of the pseud transport.
 //!
-//! - `pseud-demo serve --endpoint E [--name server] [--security noop|trusted_peer|plain] [--call-client USER]`:
+//! - `pseud-demo serve --endpoint E [--name server] [--security noop|trusted_peer|plain|curve]
+//!   [--key SERVER.key_secret [--allow DIR]] [--call-client USER]`:
 //!   serves until SIGTERM or SIGINT (it never reads stdin)
-//! - `pseud-demo call --endpoint E [--name server] [--security noop|plain] [--user U] [--password P]
-//!   [--timeout S] [--stay S] NAME [ARGS_JSON] [KWARGS_JSON]`
+//! - `pseud-demo call --endpoint E [--name server] [--security noop|plain|curve] [--user U] [--password P]
+//!   [--server-key SERVER.key [--key CLIENT.key_secret]] [--timeout S] [--stay S] NAME [ARGS_JSON] [KWARGS_JSON]`
 //! - `pseud-demo demo`: a server and a client in one process, calling each other.
 //!
 //! Values are printed and parsed in the JSON form of `pseud::json`
@@ -12,6 +13,8 @@
 mod call;
 mod demo;
 mod serve;
+#[path = "../../shared/curve.rs"]
+mod curve;
 #[path = "../../shared/shutdown.rs"]
 mod shutdown;
 
@@ -49,6 +52,8 @@ enum Security {
     TrustedPeer,
     /// Client: PLAIN credentials. Server: PLAIN with checked passwords.
     Plain,
+    /// CurveZMQ: encrypted; keys from certificate files (`cara keygen`).
+    Curve,
 }
 
 #[tokio::main]

@@ -23,6 +23,13 @@ pub struct ServeArgs {
     /// Security mode.
     #[arg(long, value_enum, default_value = "noop")]
     security: Security,
+    /// `curve`: the server's key file (NAME.key_secret).
+    #[arg(long)]
+    key: Option<std::path::PathBuf>,
+    /// `curve`: admit only the clients with a USER.key file in this directory
+    /// (each known as USER); without it, any client (known by its key in Z85).
+    #[arg(long)]
+    allow: Option<std::path::PathBuf>,
     /// Once this user connects, call `client.ping` on it and print the outcome.
     #[arg(long)]
     call_client: Option<String>,
@@ -35,12 +42,16 @@ const USERS: [(&str, &[u8]); 2] = [("alice", b"secret"), ("bob", b"hunter2")];
 type Pings = Arc<Mutex<HashMap<Vec<u8>, Vec<JoinHandle<Value>>>>>;
 
 pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    if args.security != Security::Curve && (args.key.is_some() || args.allow.is_some()) {
+        return Err("--key and --allow go with --security curve".into());
+    }
     let security = match args.security {
         Security::Noop => ServerSecurity::Noop,
         Security::TrustedPeer => ServerSecurity::TrustedPeer,
         Security::Plain => ServerSecurity::plain(|user, password| {
             USERS.iter().any(|(u, p)| *u == user && *p == password)
         }),
+        Security::Curve => crate::curve::server(args.key.as_deref(), args.allow.as_deref())?,
     };
     let endpoint = args.endpoint.replace(":*", ":0");
     let server = Server::builder(&args.name)
