@@ -37,6 +37,7 @@ mod function;
 mod handler;
 mod introspect;
 pub mod json;
+pub mod keys;
 mod own_thread;
 pub mod protocol;
 mod registry;
@@ -46,6 +47,9 @@ mod server;
 mod socket;
 pub mod value;
 mod zap;
+// The native ZMTP engine; nothing uses it yet.
+#[allow(dead_code, unused_imports)]
+mod zmtp;
 
 pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_GRACE};
 pub use context::Context;
@@ -56,6 +60,7 @@ pub use error::{
 };
 pub use function::{DEFAULT_DOMAIN, Function, IntoFunction, bind_slots};
 pub use handler::{Handler, IntoReply};
+pub use keys::{KeyError, KeyPair, PublicKey, SecretKey};
 pub use registry::Registry;
 pub use remote::{Remote, Request};
 pub use security::{ClientSecurity, ServerSecurity};

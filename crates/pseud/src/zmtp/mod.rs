@@ -1,0 +1,3 @@
+//! The native ZMTP 3.1 engine.
+
+pub(crate) mod curve;
