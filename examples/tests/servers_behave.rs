@@ -254,3 +254,60 @@ fn calculator_serve_security_modes() {
         assert!(!ok && err.contains("--login"), "{bad:?}: {err}");
     }
 }
+
+#[test]
+fn calculator_serve_curve_admits_the_allowed_keys() {
+    let dir = std::env::temp_dir().join(format!("cara-calc-curve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let clients = dir.join("clients");
+    std::fs::create_dir_all(&clients).unwrap();
+    pseud::certificate::write(&dir, "server", &pseud::KeyPair::generate()).unwrap();
+    pseud::certificate::write(&clients, "alice", &pseud::KeyPair::generate()).unwrap();
+    let mut cmd = calculator();
+    cmd.args([
+        "serve",
+        "--endpoint",
+        "tcp://127.0.0.1:0",
+        "--security",
+        "curve",
+    ]);
+    cmd.arg("--key").arg(dir.join("server.key_secret"));
+    cmd.arg("--allow").arg(&clients);
+    let mut p = Process::start(cmd, Stdin::Null);
+    let endpoint = p.ready_endpoint();
+    let call = |key: Option<&std::path::Path>| {
+        let mut call = calculator();
+        call.args([
+            "call",
+            "--endpoint",
+            &endpoint,
+            "--security",
+            "curve",
+            "--timeout",
+            "3",
+        ]);
+        call.arg("--server-key").arg(dir.join("server.key"));
+        if let Some(key) = key {
+            call.arg("--key").arg(key);
+        }
+        support::run(call)
+    };
+    let (ok, out, err) = call(Some(&clients.join("alice.key_secret")));
+    assert!(ok && out.starts_with("add(2, 5) = 7\n"), "{out}{err}");
+    // A fresh key pair is not on the list.
+    let (ok, _, err) = call(None);
+    assert!(!ok, "an unknown key must be refused");
+    assert!(err.contains("refused our credentials"), "{err}");
+    assert_stops(&mut p, Signal::SIGTERM);
+    for (bad, says) in [
+        (&["--security", "curve"][..], "--key"),
+        (&["--security", "noop", "--allow", "x"], "--security curve"),
+    ] {
+        let mut cmd = calculator();
+        cmd.args(["serve", "--endpoint", "tcp://127.0.0.1:0"])
+            .args(bad);
+        let (ok, _, err) = support::run(cmd);
+        assert!(!ok && err.contains(says), "{bad:?}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

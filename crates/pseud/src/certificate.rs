@@ -116,7 +116,9 @@ pub fn load(path: impl AsRef<Path>) -> Result<Certificate, CertificateError> {
 
 /// Reads the public keys of every `*.key` file in `dir` (pyzmq's
 /// `load_certificates`): the clients a CURVE server admits.
-pub fn load_public_keys(dir: impl AsRef<Path>) -> Result<Vec<(PathBuf, PublicKey)>, CertificateError> {
+pub fn load_public_keys(
+    dir: impl AsRef<Path>,
+) -> Result<Vec<(PathBuf, PublicKey)>, CertificateError> {
     let dir = dir.as_ref();
     let io = |source| CertificateError::Io {
         path: dir.to_path_buf(),
@@ -147,7 +149,9 @@ pub fn public_key_arg(arg: &str) -> Result<PublicKey, CertificateError> {
 
 /// The clients a server admits with an allow directory: each `NAME.key` file's
 /// public key, under the user id `NAME`.
-pub fn allowed_clients(dir: impl AsRef<Path>) -> Result<Vec<(PublicKey, String)>, CertificateError> {
+pub fn allowed_clients(
+    dir: impl AsRef<Path>,
+) -> Result<Vec<(PublicKey, String)>, CertificateError> {
     Ok(load_public_keys(dir)?
         .into_iter()
         .map(|(path, key)| {
@@ -162,7 +166,11 @@ pub fn allowed_clients(dir: impl AsRef<Path>) -> Result<Vec<(PublicKey, String)>
 
 /// Writes `dir/NAME.key` (public) and `dir/NAME.key_secret` (both keys, created
 /// with mode 0600); refuses to overwrite either. Returns both paths.
-pub fn write(dir: impl AsRef<Path>, name: &str, keys: &KeyPair) -> Result<(PathBuf, PathBuf), CertificateError> {
+pub fn write(
+    dir: impl AsRef<Path>,
+    name: &str,
+    keys: &KeyPair,
+) -> Result<(PathBuf, PathBuf), CertificateError> {
     let dir = dir.as_ref();
     let public_path = dir.join(format!("{name}.key"));
     let secret_path = dir.join(format!("{name}.key_secret"));
@@ -238,11 +246,20 @@ mod tests {
         let listed = load_public_keys(&dir).unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].1, keys.public);
-        assert_eq!(allowed_clients(&dir).unwrap(), vec![(keys.public, "server".to_string())]);
+        assert_eq!(
+            allowed_clients(&dir).unwrap(),
+            vec![(keys.public, "server".to_string())]
+        );
         assert_eq!(public_key_arg(&keys.public.to_z85()).unwrap(), keys.public);
-        assert_eq!(public_key_arg(public.to_str().unwrap()).unwrap(), keys.public);
+        assert_eq!(
+            public_key_arg(public.to_str().unwrap()).unwrap(),
+            keys.public
+        );
         std::fs::write(dir.join("bad.key"), "curve\n    public-key = \"short\"\n").unwrap();
-        assert!(matches!(load_public_keys(&dir), Err(CertificateError::BadKey { .. })));
+        assert!(matches!(
+            load_public_keys(&dir),
+            Err(CertificateError::BadKey { .. })
+        ));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

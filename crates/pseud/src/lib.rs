@@ -58,7 +58,7 @@ pub use error::{
 };
 pub use function::{DEFAULT_DOMAIN, Function, IntoFunction, bind_slots};
 pub use handler::{Handler, IntoReply};
-pub use keys::{KeyPair, PublicKey, SecretKey};
+pub use keys::{KeyError, KeyPair, PublicKey, SecretKey};
 pub use registry::Registry;
 pub use remote::{Remote, Request};
 pub use security::{ClientSecurity, CurveClients, ServerSecurity, Verifier};

@@ -233,7 +233,13 @@ async fn main() -> Result<(), BoxError> {
                 server_key,
                 key,
             };
-            call(&endpoint, &name, client_security(security, credentials)?, timeout).await
+            call(
+                &endpoint,
+                &name,
+                client_security(security, credentials)?,
+                timeout,
+            )
+            .await
         }
     }
 }

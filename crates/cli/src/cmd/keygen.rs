@@ -27,7 +27,10 @@ pub fn run(args: Args) -> ExitCode {
     match certificate::write(&args.dir, &args.name, &keys) {
         Ok((public, secret)) => {
             println!("public key: {}", keys.public.to_z85());
-            println!("wrote {} (the public key: give it to peers)", public.display());
+            println!(
+                "wrote {} (the public key: give it to peers)",
+                public.display()
+            );
             println!("wrote {} (mode 0600: keep it secret)", secret.display());
             ExitCode::SUCCESS
         }

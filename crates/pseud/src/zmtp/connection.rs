@@ -72,7 +72,9 @@ impl WriteState {
             Some(codec) => {
                 self.scratch.clear();
                 codec.encode(flags, body, &mut self.scratch);
-                encode_frame(&mut self.queued, COMMAND, &self.scratch);
+                // Flags 0: libzmq ORs the carrying frame's MORE and COMMAND into
+                // the frame it decrypts (see `CurveCodec`).
+                encode_frame(&mut self.queued, 0, &self.scratch);
             }
         }
     }
@@ -318,12 +320,10 @@ impl Reader<'_> {
     ) -> Result<(), ZmtpError> {
         while let Some((flags, body)) = frame::decode_frame(buf, self.params.max_frame)? {
             let (flags, body) = match codec {
+                // Every frame is a MESSAGE; its own flags are inside the box.
                 Some(codec) => {
-                    if flags & COMMAND == 0 {
-                        return Err(ZmtpError::Protocol("a plaintext frame under CURVE".into()));
-                    }
-                    let (flags, body) = codec.decode(&body)?;
-                    (flags, Bytes::from(body))
+                    let (inner, body) = codec.decode(&body)?;
+                    (inner | (flags & (MORE | COMMAND)), Bytes::from(body))
                 }
                 None => (flags, body),
             };

@@ -184,11 +184,15 @@ pub(crate) fn property<'a>(props: &'a Properties, name: &str) -> Option<&'a [u8]
         .map(|(_, v)| v.as_slice())
 }
 
-/// An ERROR command's body for `reason` (cut to 255 bytes).
+/// An ERROR command's body: `\x05ERROR`, the reason's length (u8) and the
+/// reason, cut at 255 bytes (on a character boundary).
 pub(crate) fn error_command(reason: &str) -> Vec<u8> {
-    let reason = &reason.as_bytes()[..reason.len().min(255)];
-    let mut data = vec![reason.len() as u8];
-    data.extend_from_slice(reason);
+    let mut end = reason.len().min(255);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut data = vec![end as u8];
+    data.extend_from_slice(&reason.as_bytes()[..end]);
     command("ERROR", &data)
 }
 

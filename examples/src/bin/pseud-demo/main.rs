@@ -11,10 +11,10 @@
 //! (bytes as `{"$bytes":"<hex>"}`).
 
 mod call;
-mod demo;
-mod serve;
 #[path = "../../shared/curve.rs"]
 mod curve;
+mod demo;
+mod serve;
 #[path = "../../shared/shutdown.rs"]
 mod shutdown;
 
