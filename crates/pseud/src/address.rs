@@ -16,7 +16,7 @@ pub(crate) enum Use {
     Connect,
 }
 
-/// Transports libzmq knows besides tcp, ipc and inproc (passed on unchecked).
+/// Transports libzmq knows besides tcp, ipc and inproc (refused with a clear reason).
 const OTHER_TRANSPORTS: [&str; 6] = ["pgm", "epgm", "tipc", "vmci", "ws", "wss"];
 
 fn bad(endpoint: &str, reason: impl Into<String>) -> Error {
@@ -26,8 +26,8 @@ fn bad(endpoint: &str, reason: impl Into<String>) -> Error {
     }
 }
 
-/// Checks `endpoint` and gives the form to hand to libzmq: for a bind to a host
-/// name (`tcp://localhost:5555`), the name is resolved to an address here.
+/// Parses `endpoint`; for a bind to a host name (`tcp://localhost:5555`), the
+/// name is resolved to an address here.
 pub(crate) fn check(endpoint: &str, usage: Use) -> Result<Endpoint, Error> {
     let Some((transport, rest)) = endpoint.split_once("://") else {
         return Err(bad(endpoint, "it has no transport"));
@@ -99,7 +99,7 @@ fn tcp(endpoint: &str, rest: &str, usage: Use) -> Result<Endpoint, Error> {
             )
         })?
         .collect();
-    // Prefer IPv4, as libzmq's own sockets do by default.
+    // Prefer IPv4, as libzmq's sockets do by default (what Python peers expect).
     let Some(addr) = addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()) else {
         return Err(bad(endpoint, format!("{host:?} resolves to no address")));
     };
@@ -108,7 +108,8 @@ fn tcp(endpoint: &str, rest: &str, usage: Use) -> Result<Endpoint, Error> {
     Ok(parsed(&ip))
 }
 
-/// Whether `name` is a network interface of this machine (libzmq binds to those).
+/// Whether `name` is a network interface of this machine (libzmq binds to those;
+/// we say to use its address).
 fn is_interface(name: &str) -> bool {
     !name.contains(['/', '.']) && std::path::Path::new("/sys/class/net").join(name).exists()
 }

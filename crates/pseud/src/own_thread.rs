@@ -1,10 +1,10 @@
 //! Running a socket task on its own OS thread.
 //!
 //! A server's socket loop gets a thread of its own (a current-thread tokio
-//! runtime), like a thread blocked in `zmq_poll`: its wake-ups go straight to
-//! that thread instead of through the application's worker pool, which halves
-//! the gap to raw libzmq on sequential calls (see docs/transport.md). Handlers
-//! still run on the application's runtime: code they spawn goes there too.
+//! runtime), with its connections' tasks: a message wakes that thread directly
+//! instead of going through the application's worker pool, and the connections
+//! hand messages to the socket task without crossing threads. Handlers still
+//! run on the application's runtime: code they spawn goes there too.
 
 use std::future::Future;
 

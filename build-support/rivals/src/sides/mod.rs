@@ -22,8 +22,10 @@ use anyhow::{Context, Result};
 /// Which framework a process runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Framework {
-    /// This repository's transport (`crates/pseud`, by path), on libzmq.
+    /// This repository's transport (`crates/pseud`, by path): native ZMTP, NULL.
     Pseud,
+    /// The same under CURVE encryption (fixed benchmark keys).
+    PseudCurve,
     /// libzmq ROUTER server / DEALER client, blocking: the floor pseud is built on.
     Raw,
     /// Cap'n Proto RPC (`capnp-rpc`, twoparty VatNetwork), single-threaded.
@@ -36,8 +38,9 @@ pub enum Framework {
 
 impl Framework {
     /// All of them, in report order: pseud first, then what it is divided by.
-    pub const ALL: [Framework; 5] = [
+    pub const ALL: [Framework; 6] = [
         Framework::Pseud,
+        Framework::PseudCurve,
         Framework::Raw,
         Framework::CapnpRpc,
         Framework::Tarpc,
@@ -48,6 +51,7 @@ impl Framework {
     pub fn name(self) -> &'static str {
         match self {
             Framework::Pseud => "pseud",
+            Framework::PseudCurve => "pseud-curve",
             Framework::Raw => "raw",
             Framework::CapnpRpc => "capnp-rpc",
             Framework::Tarpc => "tarpc",
@@ -82,7 +86,8 @@ pub fn serve(framework: Framework, endpoint: &str) -> Result<()> {
         })
         .context("stdin watch thread")?;
     match framework {
-        Framework::Pseud => pseud::serve(endpoint),
+        Framework::Pseud => pseud::serve(endpoint, pseud::Security::Null),
+        Framework::PseudCurve => pseud::serve(endpoint, pseud::Security::Curve),
         Framework::Raw => raw::serve(endpoint),
         Framework::CapnpRpc => capnp::serve(endpoint),
         Framework::Tarpc => tarpc::serve(endpoint),
@@ -93,7 +98,8 @@ pub fn serve(framework: Framework, endpoint: &str) -> Result<()> {
 /// Calls `framework`'s server at `endpoint` in `mode` for `duration`; calls/s.
 pub fn client(framework: Framework, endpoint: &str, mode: Mode, duration: Duration) -> Result<f64> {
     match framework {
-        Framework::Pseud => pseud::client(endpoint, mode, duration),
+        Framework::Pseud => pseud::client(endpoint, mode, duration, pseud::Security::Null),
+        Framework::PseudCurve => pseud::client(endpoint, mode, duration, pseud::Security::Curve),
         Framework::Raw => raw::client(endpoint, mode, duration),
         Framework::CapnpRpc => capnp::client(endpoint, mode, duration),
         Framework::Tarpc => tarpc::client(endpoint, mode, duration),
