@@ -45,10 +45,8 @@ fn curve_call(call: &mut Command, endpoint: &str, dir: &Path, server_key: &str) 
     call.args(["--server-key", server_key]);
 }
 
-#[test]
-fn python_curve_client_calls_rust_curve_server_and_is_called_back() {
-    let dir = key_dir("py-client");
-    let client_z85 = public(&dir, "client").to_z85();
+/// `pseud-demo serve --security curve` with the server key of `dir`.
+fn rust_curve_server(dir: &Path, extra: &[&str]) -> Served {
     let mut serve = demo();
     serve.args([
         "serve",
@@ -58,9 +56,17 @@ fn python_curve_client_calls_rust_curve_server_and_is_called_back() {
         "curve",
     ]);
     serve.arg("--key").arg(dir.join("server.key_secret"));
+    serve.args(extra);
+    Served::start(serve)
+}
+
+#[test]
+fn python_curve_client_calls_rust_curve_server_and_is_called_back() {
+    let dir = key_dir("py-client");
+    let client_z85 = public(&dir, "client").to_z85();
     // A CURVE client's user id is its public key in Z85: the server calls it by that.
-    serve.args(["--call-client", &client_z85]);
-    let mut server = Served::start(serve);
+    // (`=`: a Z85 key may start with `-`.)
+    let mut server = rust_curve_server(&dir, &[&format!("--call-client={client_z85}")]);
     let server_key = dir.join("server.key");
     let server_key = server_key.to_str().unwrap();
 
@@ -118,16 +124,7 @@ fn a_wrong_server_key_is_a_handshake_error_both_ways() {
     assert!(!ok);
     assert_eq!(lines[0]["error"]["class"], "HandshakeError", "{}", lines[0]);
 
-    let mut serve = demo();
-    serve.args([
-        "serve",
-        "--endpoint",
-        "tcp://127.0.0.1:0",
-        "--security",
-        "curve",
-    ]);
-    serve.arg("--key").arg(&secret);
-    let rust_server = Served::start(serve);
+    let rust_server = rust_curve_server(&dir, &[]);
     // The client's own public key is not the server's: the handshake fails.
     let wrong = dir.join("client.key");
     let mut call = py();

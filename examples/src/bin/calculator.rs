@@ -163,8 +163,9 @@ enum Command {
         /// PLAIN password.
         #[arg(long)]
         password: Option<String>,
-        /// `curve`: the server's public key (its NAME.key file, or Z85).
-        #[arg(long)]
+        /// `curve`: the server's public key (its NAME.key file, or Z85; it may
+        /// start with `-`).
+        #[arg(long, allow_hyphen_values = true)]
         server_key: Option<String>,
         /// `curve`: our key file (NAME.key_secret); a fresh key pair without it.
         #[arg(long)]

@@ -14,7 +14,14 @@ impl Engine {
     /// Handles one item from the router.
     pub(super) fn on_incoming(&mut self, item: Incoming) {
         match item {
-            Incoming::Message { routing_id, frames } => self.on_message(routing_id, frames),
+            Incoming::Messages {
+                routing_id,
+                messages,
+            } => {
+                for frames in messages {
+                    self.on_message(routing_id.clone(), frames);
+                }
+            }
             Incoming::Connected {
                 routing_id,
                 user_id,

@@ -235,6 +235,7 @@ pub(crate) async fn run(
     let mut reader = Reader {
         frames: Vec::with_capacity(6),
         size: 0,
+        batch: Vec::new(),
         params: &params,
     };
     let result = async {
@@ -303,10 +304,17 @@ pub(crate) async fn run(
         .await;
 }
 
+/// Messages handed to the socket task in one item at most: one channel send (and
+/// at most one wake-up) per read, not per message, bounded so that one busy peer
+/// cannot hold many messages in one item.
+const BATCH: usize = 128;
+
 /// Assembles messages from frames.
 struct Reader<'a> {
     frames: Vec<Bytes>,
     size: usize,
+    /// Whole messages not yet handed over.
+    batch: Vec<Vec<Bytes>>,
     params: &'a Params,
 }
 
@@ -341,17 +349,27 @@ impl Reader<'_> {
             self.frames.push(body);
             if flags & MORE == 0 {
                 self.size = 0;
-                let message = Incoming::Message {
-                    routing_id: self.params.routing_id.clone(),
-                    frames: std::mem::replace(&mut self.frames, Vec::with_capacity(6)),
-                };
-                // A full channel holds this connection back (and only this one).
-                if tx.send(message).await.is_err() {
-                    return Err(ZmtpError::Closed);
+                let message = std::mem::replace(&mut self.frames, Vec::with_capacity(6));
+                self.batch.push(message);
+                if self.batch.len() >= BATCH {
+                    self.hand_over(tx).await?;
                 }
             }
         }
-        Ok(())
+        self.hand_over(tx).await
+    }
+
+    /// Sends the whole messages read so far to the socket task.
+    async fn hand_over(&mut self, tx: &mpsc::Sender<Incoming>) -> Result<(), ZmtpError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let messages = Incoming::Messages {
+            routing_id: self.params.routing_id.clone(),
+            messages: std::mem::take(&mut self.batch),
+        };
+        // A full channel holds this connection back (and only this one).
+        tx.send(messages).await.map_err(|_| ZmtpError::Closed)
     }
 
     fn on_command(&self, body: &[u8], link: &Link) -> Result<(), ZmtpError> {

@@ -60,10 +60,10 @@ pub(crate) enum Incoming {
         /// Tells this connection apart from a later one with the same routing id.
         conn: u64,
     },
-    /// A whole message.
-    Message {
+    /// Whole messages, in the order they came (those of one read).
+    Messages {
         routing_id: Arc<[u8]>,
-        frames: Vec<Bytes>,
+        messages: Vec<Vec<Bytes>>,
     },
     /// A connection ended.
     Disconnected {

@@ -27,7 +27,7 @@ pub struct CallArgs {
     #[arg(long, default_value = "")]
     password: String,
     /// `curve`: the server's public key (its NAME.key file, or 40 characters of Z85).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     server_key: Option<String>,
     /// `curve`: our key file (NAME.key_secret); a fresh key pair without it.
     #[arg(long)]

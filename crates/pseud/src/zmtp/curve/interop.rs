@@ -198,11 +198,12 @@ fn connect(port: u16) -> TcpStream {
 }
 
 fn start_server(server: &KeyPair, allow: Option<&KeyPair>) -> (Peer, u16) {
-    let secret = server.secret.to_z85();
-    let mut args = vec!["server", "--secret", &secret];
-    let allowed = allow.map(|k| k.public.to_z85());
+    // `--name=KEY`: a Z85 key may start with `-`, which argparse would take for an option.
+    let secret = format!("--secret={}", server.secret.to_z85());
+    let mut args = vec!["server", &secret];
+    let allowed = allow.map(|k| format!("--allow={}", k.public.to_z85()));
     if let Some(allowed) = &allowed {
-        args.extend(["--allow", allowed]);
+        args.push(allowed);
     }
     let mut peer = Peer::start(&args);
     let line = peer.line();
@@ -319,16 +320,16 @@ fn accept(listener: &TcpListener, peer: &mut Peer) -> TcpStream {
 
 fn start_client(port: u16, server_public: &str, client: &KeyPair, frames: &[&[u8]]) -> Peer {
     let port = port.to_string();
-    let (public, secret) = (client.public.to_z85(), client.secret.to_z85());
+    // `--name=KEY`: a Z85 key may start with `-`, which argparse would take for an option.
+    let server_public = format!("--server-public={server_public}");
+    let public = format!("--public={}", client.public.to_z85());
+    let secret = format!("--secret={}", client.secret.to_z85());
     let mut args = vec![
         "client",
         "--port",
         &port,
-        "--server-public",
-        server_public,
-        "--public",
+        &server_public,
         &public,
-        "--secret",
         &secret,
         "--identity",
         "py-dealer",
