@@ -203,28 +203,40 @@ pub(crate) struct Params {
     pub max_message: usize,
     pub endpoint: Arc<str>,
     pub conn: u64,
+    /// What the handshake established: the peer's user id, and CURVE's codec
+    /// halves (writer, reader).
+    pub user_id: Vec<u8>,
+    pub codec: Option<(CurveCodec, CurveCodec)>,
+}
+
+/// How a connection reaches its socket.
+pub(crate) struct Wiring {
+    /// Signalled when a full link has room again.
+    pub room: Arc<Notify>,
+    pub tx: mpsc::Sender<Incoming>,
+    pub shutdown: watch::Receiver<bool>,
 }
 
 /// Runs an established connection until it closes, then reports the disconnect.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn run(
     stream: Arc<Stream>,
     mut buf: BytesMut,
-    codec: Option<(CurveCodec, CurveCodec)>,
-    params: Params,
-    user_id: Vec<u8>,
-    room: Arc<Notify>,
-    tx: mpsc::Sender<Incoming>,
-    mut shutdown: watch::Receiver<bool>,
+    mut params: Params,
+    wiring: Wiring,
 ) {
-    let (write_codec, mut read_codec) = match codec {
+    let Wiring {
+        room,
+        tx,
+        mut shutdown,
+    } = wiring;
+    let (write_codec, mut read_codec) = match params.codec.take() {
         Some((w, r)) => (Some(w), Some(r)),
         None => (None, None),
     };
     let link = Arc::new(Link::new(stream.clone(), write_codec, room));
     let connected = Incoming::Connected {
         routing_id: params.routing_id.clone(),
-        user_id,
+        user_id: std::mem::take(&mut params.user_id),
         link: link.clone(),
         endpoint: params.endpoint.clone(),
         conn: params.conn,
@@ -275,9 +287,7 @@ pub(crate) async fn run(
                     }
                     // TTL in deciseconds: the peer may drop us after that much silence.
                     let ttl = u16::try_from(timeout.as_millis() / 100).unwrap_or(u16::MAX);
-                    let mut ping = ttl.to_be_bytes().to_vec();
-                    ping.truncate(2);
-                    link.send_command(&command("PING", &ping));
+                    link.send_command(&command("PING", &ttl.to_be_bytes()));
                 }
                 _ = shutdown.changed() => {}
             }

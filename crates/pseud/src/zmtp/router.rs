@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use tokio::sync::{Notify, mpsc, watch};
 
-use super::connection::{self, Link, Params};
+use super::connection::{self, Link, Params, Wiring};
 use super::handshake::{Side, handshake};
 use super::transport::{self, Endpoint, Listener, Stream};
 use super::{Authenticator, ClientMechanism, ServerMechanism, ZmtpError};
@@ -249,13 +249,7 @@ impl ConnContext {
                 return Err(e);
             }
         };
-        let routing_id: Arc<[u8]> = if established.identity.is_empty() {
-            let mut id = [0u8; 16];
-            id[1..].copy_from_slice(&rand::random::<[u8; 15]>());
-            Arc::from(&id[..])
-        } else {
-            Arc::from(established.identity.as_slice())
-        };
+        let routing_id = routing_id_for(&established.identity);
         let params = Params {
             routing_id,
             minor: established.minor,
@@ -264,19 +258,47 @@ impl ConnContext {
             max_message: self.config.max_message,
             endpoint: self.endpoint.clone(),
             conn: NEXT_CONN.fetch_add(1, Ordering::Relaxed),
+            user_id: established.user_id,
+            codec: established.codec.map(|c| c.split()),
         };
-        let codec = established.codec.map(|c| c.split());
-        connection::run(
-            Arc::new(stream),
-            buf,
-            codec,
-            params,
-            established.user_id,
-            self.room.clone(),
-            self.tx.clone(),
-            self.shutdown.clone(),
-        )
-        .await;
+        let wiring = Wiring {
+            room: self.room.clone(),
+            tx: self.tx.clone(),
+            shutdown: self.shutdown.clone(),
+        };
+        connection::run(Arc::new(stream), buf, params, wiring).await;
         Ok(())
+    }
+}
+
+/// The routing id of a peer whose handshake gave `identity`: that name, or one
+/// drawn at random. Ids that start with a zero byte are ours to draw (libzmq
+/// refuses them as ZMQ_ROUTING_ID): a peer sending one could otherwise take
+/// another peer's id over.
+fn routing_id_for(identity: &[u8]) -> Arc<[u8]> {
+    if identity.first().is_none_or(|&b| b == 0) {
+        let mut id = [0u8; 16];
+        id[1..].copy_from_slice(&rand::random::<[u8; 15]>());
+        Arc::from(&id[..])
+    } else {
+        Arc::from(identity)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::routing_id_for;
+
+    #[test]
+    fn names_are_kept_and_other_ids_drawn_unguessably() {
+        assert_eq!(&*routing_id_for(b"server"), b"server");
+        let drawn = routing_id_for(b"");
+        assert_eq!((drawn.len(), drawn[0]), (16, 0));
+        assert_ne!(drawn, routing_id_for(b""), "fresh ids differ");
+        // A peer cannot pick an id of the form we draw.
+        let forged = [&[0u8][..], &drawn[1..]].concat();
+        let given = routing_id_for(&forged);
+        assert_ne!(&*given, &forged[..]);
+        assert_eq!(given[0], 0);
     }
 }
