@@ -372,12 +372,15 @@ async fn client_sequence(calc: &CalculatorClient) -> Result<(), BoxError> {
 }
 
 async fn serve(endpoint: &str, name: &str, security: ServerSecurity) -> Result<(), BoxError> {
+    // Served before the server starts, so that a client connecting at once finds it.
+    let registry = cara::pseud::Registry::new();
+    cara::serve(&registry, CalculatorServer::new(Calc::default()))?;
     let server = cara::Server::builder(name)
         .security(security)
         .stop_grace(shutdown::STOP_GRACE)
+        .registry(registry)
         .bind(endpoint.replace(":*", ":0"))
         .start()?;
-    cara::serve(server.registry(), CalculatorServer::new(Calc::default()))?;
     println!(
         "{{\"event\":\"ready\",\"endpoint\":\"{}\"}}",
         server.endpoints()[0]

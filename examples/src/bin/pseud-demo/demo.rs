@@ -7,7 +7,7 @@ pub async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .security(ServerSecurity::TrustedPeer)
         .bind("tcp://127.0.0.1:0")
         .start()?;
-    crate::serve::register_demo_functions(&server)?;
+    crate::serve::register_demo_functions(server.registry())?;
     let endpoint = server.endpoints()[0].clone();
     println!("server listening on {endpoint}");
 

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pseud::{Context, Fault, Function, PeerEvent, Server, ServerSecurity, Value};
+use pseud::{Context, Fault, Function, PeerEvent, Registry, Server, ServerSecurity, Value};
 use serde_bytes::ByteBuf;
 use serde_json::json;
 use tokio::task::JoinHandle;
@@ -54,13 +54,17 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         Security::Curve => crate::curve::server(args.key.as_deref(), args.allow.as_deref())?,
     };
     let endpoint = args.endpoint.replace(":*", ":0");
+    // Registered before the server starts: a client that connects at once (the
+    // README starts the server in the background and calls right away) finds them.
+    let registry = Registry::new();
+    register_demo_functions(&registry)?;
     let server = Server::builder(&args.name)
         .stop_grace(crate::shutdown::STOP_GRACE)
         .security(security)
+        .registry(registry)
         .bind(&endpoint)
         .start()?;
     let events = server.events();
-    register_demo_functions(&server)?;
     if let Some(user) = args.call_client {
         tokio::spawn(call_client_on_connect(server.send_to(&user), events, user));
     }
@@ -72,13 +76,13 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// Registers add, echo, fail, sleep, string.upper, kw, whoami and callback.*.
-pub fn register_demo_functions(server: &Server) -> Result<(), pseud::Error> {
-    server.register("add", add)?;
-    server.register("echo", |x: Value| x)?;
-    server.register("fail", || -> Result<(), Fault> {
+pub fn register_demo_functions(registry: &Registry) -> Result<(), pseud::Error> {
+    registry.register("add", add)?;
+    registry.register("echo", |x: Value| x)?;
+    registry.register("fail", || -> Result<(), Fault> {
         Err(Fault::new("ValueError", "boom"))
     })?;
-    server.register("sleep", |seconds: Value| async move {
+    registry.register("sleep", |seconds: Value| async move {
         let secs = seconds
             .as_f64()
             .or_else(|| seconds.as_i64().map(|i| i as f64));
@@ -92,19 +96,19 @@ pub fn register_demo_functions(server: &Server) -> Result<(), pseud::Error> {
             )),
         }
     })?;
-    server.register("string.upper", |s: String| s.to_uppercase())?;
-    server.register(
+    registry.register("string.upper", |s: String| s.to_uppercase())?;
+    registry.register(
         "kw",
         Function::new(|a: Value, b: Value| vec![a, b])
             .params(["a", "b"])
             .default("b", 2),
     )?;
-    server.register("whoami", |ctx: Context| {
+    registry.register("whoami", |ctx: Context| {
         ByteBuf::from(ctx.user_id().to_vec())
     })?;
     let pings = Pings::default();
     let scheduled = pings.clone();
-    server.register("callback.ping", move |ctx: Context| {
+    registry.register("callback.ping", move |ctx: Context| {
         let caller = ctx.caller();
         let handle =
             tokio::spawn(async move { outcome(caller.call::<Value>("client.ping", ()).await) });
@@ -115,7 +119,7 @@ pub fn register_demo_functions(server: &Server) -> Result<(), pseud::Error> {
             .push(handle);
         "scheduled"
     })?;
-    server.register("callback.results", move |ctx: Context| {
+    registry.register("callback.results", move |ctx: Context| {
         let pings = pings.clone();
         async move {
             let handles = {
@@ -129,7 +133,7 @@ pub fn register_demo_functions(server: &Server) -> Result<(), pseud::Error> {
             Value::Array(results)
         }
     })?;
-    server.register("callback.inline", |ctx: Context| async move {
+    registry.register("callback.inline", |ctx: Context| async move {
         ctx.caller().call::<Value>("client.ping", ()).await
     })?;
     Ok(())
