@@ -746,3 +746,53 @@ fn plain_credentials_are_checked_and_refusals_exit_3() {
     let err = failed(call(CALC, e, &bad, "Calculator.add", Some("[2, 5]")), 3);
     assert!(err.starts_with("cara call: unauthorized"), "{err}");
 }
+
+#[test]
+fn curve_calls_use_key_files_and_a_wrong_server_key_is_a_handshake_error() {
+    let keys = cara::pseud::KeyPair::generate();
+    let s = Served::with_security(cara::pseud::ServerSecurity::curve(keys.clone()), |s| {
+        cara::serve(s.registry(), CalculatorServer::new(Calc::default())).expect("serve")
+    });
+    let e = s.endpoint.as_str();
+    let dir = tempfile::tempdir().unwrap();
+    cara::pseud::certificate::write(dir.path(), "server", &keys).unwrap();
+    cara::pseud::certificate::write(dir.path(), "me", &cara::pseud::KeyPair::generate()).unwrap();
+    let server_key = dir.path().join("server.key");
+    let my_key = dir.path().join("me.key_secret");
+    let with_files = [
+        "--security",
+        "curve",
+        "--server-key",
+        server_key.to_str().unwrap(),
+        "--key",
+        my_key.to_str().unwrap(),
+    ];
+    assert_eq!(
+        ok(call(CALC, e, &with_files, "Calculator.add", Some("[2, 5]"))),
+        json!(7)
+    );
+    // The key as Z85 text (it may start with '-'), and a fresh key pair of ours.
+    let z85 = format!("--server-key={}", keys.public.to_z85());
+    assert_eq!(
+        ok(call(
+            CALC,
+            e,
+            &["--security", "curve", &z85],
+            "Calculator.add",
+            Some("[1, 1]")
+        )),
+        json!(2)
+    );
+    let impostor = format!(
+        "--server-key={}",
+        cara::pseud::KeyPair::generate().public.to_z85()
+    );
+    let wrong = ["--security", "curve", &impostor, "--timeout", "3"];
+    let err = failed(call(CALC, e, &wrong, "Calculator.add", Some("[2, 5]")), 3);
+    assert!(err.contains("handshake"), "{err}");
+    let err = failed(
+        call(CALC, e, &["--security", "curve"], "Calculator.add", None),
+        2,
+    );
+    assert!(err.contains("--server-key"), "{err}");
+}

@@ -28,6 +28,8 @@ pub enum Security {
     Noop,
     /// PLAIN credentials (`--user`, `--password`).
     Plain,
+    /// CurveZMQ towards `--server-key` (as `--key`, or a fresh key pair).
+    Curve,
 }
 
 /// Arguments of `cara call`.
@@ -51,6 +53,14 @@ pub struct Args {
     /// PLAIN password (with `--security plain`).
     #[arg(long)]
     pub password: Option<String>,
+    /// The server's public key, for `--security curve`: its NAME.key certificate
+    /// file, or the key's 40 characters of Z85.
+    #[arg(long, allow_hyphen_values = true)]
+    pub server_key: Option<String>,
+    /// Our key pair for `--security curve` (a NAME.key_secret certificate, as
+    /// `cara keygen` writes); a fresh key pair without it.
+    #[arg(long)]
+    pub key: Option<std::path::PathBuf>,
     /// Call timeout in seconds.
     #[arg(long, default_value_t = 5.0)]
     pub timeout: f64,
@@ -257,7 +267,18 @@ pub fn arguments(
 }
 
 fn client_builder(args: &Args) -> Result<pseud::ClientBuilder, UsageError> {
+    if args.security != Security::Curve && (args.server_key.is_some() || args.key.is_some()) {
+        return Err(UsageError::Options(
+            "--server-key and --key go with --security curve".into(),
+        ));
+    }
     let security = match (args.security, &args.user, &args.password) {
+        (Security::Curve, None, None) => curve_security(args)?,
+        (Security::Curve, _, _) => {
+            return Err(UsageError::Options(
+                "--user and --password go with --security plain".into(),
+            ));
+        }
         (Security::Plain, Some(user), Some(password)) => ClientSecurity::plain(user, password),
         (Security::Plain, _, _) => {
             return Err(UsageError::Options(
@@ -281,6 +302,22 @@ fn client_builder(args: &Args) -> Result<pseud::ClientBuilder, UsageError> {
         .server_name(&args.name)
         .security(security)
         .timeout(Duration::from_secs_f64(args.timeout)))
+}
+
+/// `--security curve`: the server's key and ours, from certificate files (or Z85).
+fn curve_security(args: &Args) -> Result<ClientSecurity, UsageError> {
+    let server = args.server_key.as_deref().ok_or_else(|| {
+        UsageError::Options("--security curve needs --server-key SERVER.key".into())
+    })?;
+    let server = pseud::certificate::public_key_arg(server)
+        .map_err(|e| UsageError::Options(format!("--server-key: {e}")))?;
+    let keys = match &args.key {
+        Some(path) => pseud::certificate::load(path)
+            .and_then(|c| c.key_pair(path))
+            .map_err(|e| UsageError::Options(format!("--key: {e}")))?,
+        None => pseud::KeyPair::generate(),
+    };
+    Ok(ClientSecurity::curve(server, keys))
 }
 
 /// Calls the method as a typed client does (`cara::call_registered`):
