@@ -147,6 +147,21 @@ pub fn public_key_arg(arg: &str) -> Result<PublicKey, CertificateError> {
     load(arg).map(|c| c.public)
 }
 
+/// A CURVE client's keys as command lines give them: the server's public key
+/// (see [`public_key_arg`]) and our key file (`NAME.key_secret`), or a fresh key
+/// pair without one. Returns (server public key, our key pair).
+pub fn client_keys(
+    server_key: &str,
+    key: Option<&Path>,
+) -> Result<(PublicKey, KeyPair), CertificateError> {
+    let server = public_key_arg(server_key)?;
+    let keys = match key {
+        Some(path) => load(path)?.key_pair(path)?,
+        None => KeyPair::generate(),
+    };
+    Ok((server, keys))
+}
+
 /// The clients a server admits with an allow directory: each `NAME.key` file's
 /// public key, under the user id `NAME`.
 pub fn allowed_clients(

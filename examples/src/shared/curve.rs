@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use pseud::certificate;
-use pseud::{ClientSecurity, KeyPair, ServerSecurity};
+use pseud::{ClientSecurity, ServerSecurity};
 
 type BoxError = Box<dyn std::error::Error>;
 
@@ -31,10 +31,6 @@ pub fn server(key: Option<&Path>, allow: Option<&Path>) -> Result<ServerSecurity
 /// `NAME.key` file), as `key` (our `NAME.key_secret`; a fresh key pair without it).
 pub fn client(server_key: Option<&str>, key: Option<&Path>) -> Result<ClientSecurity, BoxError> {
     let server_key = server_key.ok_or("--security curve needs --server-key SERVER.key")?;
-    let server = certificate::public_key_arg(server_key)?;
-    let keys = match key {
-        Some(path) => certificate::load(path)?.key_pair(path)?,
-        None => KeyPair::generate(),
-    };
+    let (server, keys) = certificate::client_keys(server_key, key)?;
     Ok(ClientSecurity::curve(server, keys))
 }

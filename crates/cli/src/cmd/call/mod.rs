@@ -309,14 +309,8 @@ fn curve_security(args: &Args) -> Result<ClientSecurity, UsageError> {
     let server = args.server_key.as_deref().ok_or_else(|| {
         UsageError::Options("--security curve needs --server-key SERVER.key".into())
     })?;
-    let server = pseud::certificate::public_key_arg(server)
-        .map_err(|e| UsageError::Options(format!("--server-key: {e}")))?;
-    let keys = match &args.key {
-        Some(path) => pseud::certificate::load(path)
-            .and_then(|c| c.key_pair(path))
-            .map_err(|e| UsageError::Options(format!("--key: {e}")))?,
-        None => pseud::KeyPair::generate(),
-    };
+    let (server, keys) = pseud::certificate::client_keys(server, args.key.as_deref())
+        .map_err(|e| UsageError::Options(format!("CURVE keys: {e}")))?;
     Ok(ClientSecurity::curve(server, keys))
 }
 
