@@ -30,7 +30,7 @@ pub fn serve<D: Dispatch>(registry: &Registry, dispatcher: D) -> Result<(), pseu
                 let here = PeerCtx::for_remote(&ctx.caller());
                 let future = here.enter(|| d.dispatch(index, bound));
                 let reply = scope_caller(ctx, future).await?;
-                Ok::<Value, Fault>(here.enter(|| reply.encode()))
+                here.encode(|| reply.encode()).map_err(|e| e.fault())
             }
         };
         if registry.names().contains(&served_name) {
@@ -188,7 +188,7 @@ impl Stub {
             }),
             Target::Named(remote) => {
                 let ctx = PeerCtx::for_remote(remote);
-                let args = ctx.enter(args);
+                let args = ctx.encode(args)?;
                 let served = self.info.served_name(method);
                 let named = RegisteredMethod {
                     interface_id: self.info.id,

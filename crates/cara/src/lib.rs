@@ -27,8 +27,9 @@ pub use interface::{RegisteredMethod, Stub, call_registered, serve};
 pub use pseud::{self, Client, Context, Error, Fault, Remote, Server, Value};
 // What the docs use next to the generated code, reachable from `cara` alone.
 pub use pseud::{
-    ClientBuilder, ClientSecurity, DEFAULT_CONNECT_GRACE, DEFAULT_TIMEOUT, Function, PANIC_ERROR,
-    PeerEvent, Registry, RemoteError, SERVICE_NOT_FOUND, ServerBuilder, ServerSecurity, TYPE_ERROR,
+    ClientBuilder, ClientSecurity, DEFAULT_CONNECT_GRACE, DEFAULT_TIMEOUT, Function, Limits,
+    PANIC_ERROR, PeerEvent, RESOURCE_EXHAUSTED, Registry, RemoteError, SERVICE_NOT_FOUND,
+    SecondLogin, ServerBuilder, ServerSecurity, TYPE_ERROR,
 };
 
 pub use cara_macros::schema;

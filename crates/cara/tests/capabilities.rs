@@ -439,3 +439,65 @@ async fn capabilities_travel_on_server_to_client_calls_both_ways() {
     client.stop().await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_per_peer_are_capped() {
+    let mut limits = cara::Limits::default();
+    limits.max_exports = 3;
+    let server = cara::Server::builder("server")
+        .bind("tcp://127.0.0.1:0")
+        .limits(limits)
+        .start()
+        .unwrap();
+    cara::serve(server.registry(), CalcServer::new(CalcImpl::default())).unwrap();
+    let (_client, calc) = client(&server);
+    let mut held = Vec::new();
+    for i in 0..3 {
+        held.push(calc.get_adder(i).await.unwrap());
+    }
+    let err = calc.get_adder(3).await.unwrap_err();
+    assert_eq!(
+        err.remote().map(|r| r.class.as_str()),
+        Some(cara::RESOURCE_EXHAUSTED),
+        "{err}"
+    );
+    // The others still work, and one released makes room again.
+    assert_eq!(held[2].add(1).await.unwrap(), 3);
+    let probe = server.send_to("");
+    drop(held.pop());
+    eventually("the release arrived", || {
+        cara::exported_objects(&probe) == 2
+    })
+    .await;
+    assert_eq!(calc.get_adder(7).await.unwrap().add(1).await.unwrap(), 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_are_freed_when_hundreds_of_peers_leave_at_once() {
+    let server = server();
+    let probe = server.send_to("");
+    let mut clients = Vec::new();
+    for i in 0..300 {
+        let (client, calc) = client(&server);
+        let adder = calc.get_adder(i).await.unwrap();
+        clients.push((client, adder));
+    }
+    assert_eq!(cara::exported_objects(&probe), 300);
+    // All leave together (their stops run concurrently).
+    let stops: Vec<_> = clients
+        .into_iter()
+        .map(|(client, adder)| {
+            tokio::spawn(async move {
+                std::mem::forget(adder); // no release: only the disconnect frees it
+                client.stop().await
+            })
+        })
+        .collect();
+    for stop in stops {
+        stop.await.unwrap();
+    }
+    eventually("every export was freed", || {
+        cara::exported_objects(&probe) == 0
+    })
+    .await;
+}

@@ -8,6 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::engine::{Command, DomainPredicate, Engine, Role, Shared};
 use crate::error::Error;
+use crate::limits::Limits;
 use crate::own_thread::OwnThread;
 use crate::registry::Registry;
 use crate::zmtp::{Incoming, Router, RouterConfig};
@@ -21,7 +22,7 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
 #[derive(Clone)]
 pub(crate) struct Options {
     pub timeout: Duration,
-    pub max_message_size: usize,
+    pub limits: Limits,
     pub heartbeat_interval: Duration,
     pub heartbeat_timeout: Duration,
     pub stop_grace: Duration,
@@ -32,13 +33,15 @@ pub(crate) struct Options {
     pub local_user_id: Vec<u8>,
     /// Run the socket task on its own thread rather than on the caller's runtime.
     pub own_thread: bool,
+    /// What a server does when a connected user id logs in again.
+    pub second_login: crate::SecondLogin,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             timeout: DEFAULT_TIMEOUT,
-            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            limits: Limits::default(),
             heartbeat_interval: Duration::from_secs(1),
             heartbeat_timeout: Duration::from_secs(5),
             stop_grace: Duration::from_secs(10),
@@ -47,6 +50,7 @@ impl Default for Options {
             domains: HashMap::new(),
             local_user_id: Vec::new(),
             own_thread: false,
+            second_login: crate::SecondLogin::default(),
         }
     }
 }
@@ -65,8 +69,10 @@ impl Options {
             // A frame past twice the limit, or a message past four times it,
             // drops the connection before it is read; below that, oversized
             // messages get an answer (see `receive`).
-            max_frame: self.max_message_size.saturating_mul(2),
-            max_message: self.max_message_size.saturating_mul(4),
+            max_frame: self.limits.max_message_size.saturating_mul(2),
+            max_message: self.limits.max_message_size.saturating_mul(4),
+            max_queued: self.limits.max_queued_bytes,
+            write_timeout: self.limits.write_timeout,
         }
     }
 }
@@ -84,7 +90,15 @@ macro_rules! option_setters {
         /// twice the limit (or a message over four times it) drops the connection
         /// before it is read.
         pub fn max_message_size(mut self, bytes: usize) -> Self {
-            self.opts.max_message_size = bytes;
+            self.opts.limits.max_message_size = bytes;
+            self
+        }
+
+        /// What one peer may cost this endpoint (see [`Limits`](crate::Limits)
+        /// for each limit and its default). Replaces any `max_message_size` set
+        /// before.
+        pub fn limits(mut self, limits: $crate::Limits) -> Self {
+            self.opts.limits = limits;
             self
         }
 
@@ -186,7 +200,7 @@ impl Running {
         // the socket task's own, when it gets a thread.
         let thread = opts.own_thread.then(OwnThread::new).transpose()?;
         let entered = thread.as_ref().and_then(OwnThread::enter);
-        let (router, incoming): (Router, tokio::sync::mpsc::Receiver<Incoming>) =
+        let (router, incoming): (Router, tokio::sync::mpsc::UnboundedReceiver<Incoming>) =
             Router::new(config);
         let made = setup(&router)?;
         drop(entered);
@@ -199,12 +213,15 @@ impl Running {
             use_global: opts.use_global,
             domains: RwLock::new(opts.domains),
             timeout: opts.timeout,
-            max_message_size: opts.max_message_size,
+            limits: opts.limits,
             stop_grace: opts.stop_grace,
             events: tokio::sync::broadcast::channel(256).0,
             closed: tokio::sync::watch::channel(false).0,
             local_user_id: opts.local_user_id.clone(),
             user_routes: RwLock::new(HashMap::new()),
+            second_login: opts.second_login,
+            live: Mutex::new(Default::default()),
+            gone_hooks: Mutex::new(Vec::new()),
             id: {
                 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
                 NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)

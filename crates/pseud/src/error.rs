@@ -28,16 +28,25 @@ pub enum Error {
         timeout: Duration,
     },
     /// The peer is not connected (unknown routing id or user id).
-    #[error("peer {peer} is not connected")]
+    #[error("{peer} is not connected")]
     Unreachable {
         /// The peer, as it was addressed.
         peer: String,
     },
     /// The connection to the peer was lost while the call was in flight.
-    #[error("connection to {peer} lost while the call was in flight")]
+    #[error("the connection to {peer} was lost while the call was in flight")]
     Disconnected {
         /// The peer, as it was addressed.
         peer: String,
+    },
+    /// The peer reads nothing of what it is sent, and its queue is full: the
+    /// call was not sent. (A peer that stays so is disconnected.)
+    #[error("{peer} is not reading what it is sent ({queued} bytes wait for it)")]
+    NotReading {
+        /// The peer, as it was addressed.
+        peer: String,
+        /// The bytes waiting for it.
+        queued: usize,
     },
     /// An endpoint string is not one pseud can use.
     #[error(

@@ -48,6 +48,29 @@ impl Remote {
         }
     }
 
+    /// Calls `hook` on the endpoint's socket task with the routing id of every
+    /// connection that goes, once each, even when thousands go at once (unlike
+    /// [`Remote::peer_events`], which may lag). Keep it short and non-blocking.
+    pub fn on_connection_gone(&self, hook: impl Fn(&[u8]) + Send + Sync + 'static) {
+        self.shared
+            .gone_hooks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(std::sync::Arc::new(hook));
+    }
+
+    /// Whether the connection with this routing id (a [`Remote::connection_key`])
+    /// is up now. State kept for a connection after it went is freed by nobody:
+    /// check this after storing, and free it if the answer is no.
+    pub fn connection_is_up(&self, routing_id: &[u8]) -> bool {
+        self.shared.is_live(routing_id)
+    }
+
+    /// The endpoint's per-peer limits.
+    pub fn limits(&self) -> &crate::Limits {
+        &self.shared.limits
+    }
+
     /// The user id this endpoint presents to its peer (its PLAIN username), or empty.
     pub fn local_user_id(&self) -> &[u8] {
         &self.shared.local_user_id

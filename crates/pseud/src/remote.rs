@@ -118,7 +118,7 @@ impl Remote {
                 kind: MessageType::Work,
                 body,
                 call: Some(id),
-                handler_done: false,
+                task: None,
             }))
             .map_err(|_| Error::Closed)?;
         let result = match tokio::time::timeout(timeout, rx).await {

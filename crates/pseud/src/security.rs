@@ -237,3 +237,20 @@ impl std::fmt::Debug for ServerSecurity {
         }
     }
 }
+
+/// What a server does when a user id that is connected logs in again (under
+/// `trusted_peer`, `plain` or `curve`; under `noop` every peer has the empty
+/// user id and all connections serve).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SecondLogin {
+    /// Both connections serve, each gets its own replies and capabilities, and
+    /// `send_to(user)` reaches the newest (then the others, as connections go).
+    /// Several processes may so share one login, as with Python pseud.
+    #[default]
+    Coexist,
+    /// The new connection replaces the old ones: they are closed, and the
+    /// server's calls in flight to them fail with `Disconnected` ("replaced by a
+    /// newer login").
+    ReplaceFirst,
+}

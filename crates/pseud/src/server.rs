@@ -35,6 +35,13 @@ impl ServerBuilder {
 
     option_setters!();
 
+    /// What to do when a connected user id logs in again (both connections
+    /// serve unless set; see [`SecondLogin`](crate::SecondLogin)).
+    pub fn second_login(mut self, policy: crate::SecondLogin) -> Self {
+        self.opts.second_login = policy;
+        self
+    }
+
     /// Creates the socket, binds, and starts serving. Call inside a tokio runtime.
     pub fn start(self) -> Result<Server, Error> {
         let checked = self

@@ -60,6 +60,25 @@ pub enum CodecError {
     /// The reserved marker 0xc1, which rmpv would read as nil.
     #[error("undecodable msgpack: reserved byte 0xc1")]
     ReservedByte,
+    /// The bytes end inside a value (or a length claims more than there is).
+    #[error("undecodable msgpack: truncated (a length runs past the end)")]
+    Truncated,
+    /// Arrays and maps nested deeper than the limit.
+    #[error("undecodable msgpack: nested deeper than {limit} levels")]
+    TooDeep {
+        /// The nesting limit.
+        limit: usize,
+    },
+    /// Decoding would take more memory than allowed for a message of this size.
+    #[error(
+        "msgpack value refused: decoding it would take {needed} bytes, over the budget of {budget} (see Limits::decode_factor)"
+    )]
+    TooComplex {
+        /// What decoding would take.
+        needed: usize,
+        /// What is allowed.
+        budget: usize,
+    },
     /// The value does not fit the requested type.
     #[error("{0}")]
     Mismatch(#[from] rmpv::ext::Error),
@@ -99,98 +118,21 @@ pub fn from_value<T: DeserializeOwned + 'static>(value: Value) -> Result<T, Code
     }
 }
 
-/// Decodes exactly one msgpack value; trailing bytes are an error.
+/// Decodes exactly one msgpack value; trailing bytes are an error. The bytes
+/// are checked whole before anything is built (see [`read_value_within`]).
 pub fn read_value(bytes: &[u8]) -> Result<Value, CodecError> {
-    let mut cursor = bytes;
-    let value = rmpv::decode::read_value_ref_with_max_depth(&mut cursor, MAX_DEPTH)
-        .map_err(CodecError::Undecodable)?
-        .to_owned();
-    if !cursor.is_empty() {
-        return Err(CodecError::TrailingBytes(cursor.len()));
-    }
-    // rmpv reads the reserved marker 0xc1 as nil; only a value with a nil can hide one.
-    if contains_nil(&value) && has_reserved_marker(bytes) {
-        return Err(CodecError::ReservedByte);
-    }
-    Ok(value)
+    crate::msgpack::read_within(bytes, usize::MAX)
 }
 
-fn contains_nil(value: &Value) -> bool {
-    match value {
-        Value::Nil => true,
-        Value::Array(items) => items.iter().any(contains_nil),
-        Value::Map(pairs) => pairs
-            .iter()
-            .any(|(k, v)| contains_nil(k) || contains_nil(v)),
-        _ => false,
-    }
+/// Decodes exactly one msgpack value whose decoded form takes at most `budget`
+/// bytes (about `size_of::<Value>()` per value plus its string and binary
+/// bytes); a larger one is refused before anything is built. Nesting deeper
+/// than [`MAX_DEPTH`] is refused.
+pub fn read_value_within(bytes: &[u8], budget: usize) -> Result<Value, CodecError> {
+    crate::msgpack::read_within(bytes, budget)
 }
 
-/// Walks the markers of well-formed msgpack and tells whether one is 0xc1.
-fn has_reserved_marker(mut buf: &[u8]) -> bool {
-    fn take(buf: &mut &[u8], n: usize) -> Option<u64> {
-        let (head, rest) = buf.split_at_checked(n)?;
-        *buf = rest;
-        Some(head.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
-    }
-    let mut remaining: u64 = 1;
-    while remaining > 0 {
-        remaining -= 1;
-        let Some(marker) = take(&mut buf, 1) else {
-            return false;
-        };
-        let skip = match marker as u8 {
-            0xc1 => return true,
-            m @ 0x80..=0x8f => {
-                remaining += 2 * u64::from(m & 0x0f);
-                0
-            }
-            m @ 0x90..=0x9f => {
-                remaining += u64::from(m & 0x0f);
-                0
-            }
-            m @ 0xa0..=0xbf => u64::from(m & 0x1f),
-            0xc4 | 0xd9 => take(&mut buf, 1).unwrap_or(0),
-            0xc5 | 0xda => take(&mut buf, 2).unwrap_or(0),
-            0xc6 | 0xdb => take(&mut buf, 4).unwrap_or(0),
-            0xc7 => take(&mut buf, 1).unwrap_or(0) + 1,
-            0xc8 => take(&mut buf, 2).unwrap_or(0) + 1,
-            0xc9 => take(&mut buf, 4).unwrap_or(0) + 1,
-            0xca | 0xce | 0xd2 => 4,
-            0xcb | 0xcf | 0xd3 => 8,
-            0xcc | 0xd0 => 1,
-            0xcd | 0xd1 => 2,
-            0xd4 => 2,
-            0xd5 => 3,
-            0xd6 => 5,
-            0xd7 => 9,
-            0xd8 => 17,
-            0xdc => {
-                remaining += take(&mut buf, 2).unwrap_or(0);
-                0
-            }
-            0xdd => {
-                remaining += take(&mut buf, 4).unwrap_or(0);
-                0
-            }
-            0xde => {
-                remaining += 2 * take(&mut buf, 2).unwrap_or(0);
-                0
-            }
-            0xdf => {
-                remaining += 2 * take(&mut buf, 4).unwrap_or(0);
-                0
-            }
-            _ => 0,
-        };
-        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
-        buf = buf.get(skip..).unwrap_or(&[]);
-    }
-    false
-}
-
-/// Nesting deeper than this is refused instead of overflowing the stack.
-const MAX_DEPTH: usize = 512;
+pub use crate::msgpack::MAX_DEPTH;
 
 /// Writes a [`Value`] as msgpack.
 pub fn write_value(buf: &mut Vec<u8>, value: &Value) {
@@ -273,16 +215,17 @@ pub(crate) struct Work<'a> {
 }
 
 /// Decodes a WORK body, with messages fit for a `TypeError`/`ProtocolError` reply.
-pub(crate) fn decode_work(body: &[u8]) -> Result<Work<'_>, Fault> {
+/// Decoding may build at most `budget` bytes of values (see [`read_value_within`]).
+pub(crate) fn decode_work(body: &[u8], budget: usize) -> Result<Work<'_>, Fault> {
     match decode_plain_work(body) {
         Some(work) => Ok(work),
-        None => decode_any_work(body),
+        None => decode_any_work(body, budget),
     }
 }
 
-fn decode_any_work(body: &[u8]) -> Result<Work<'_>, Fault> {
+fn decode_any_work(body: &[u8], budget: usize) -> Result<Work<'_>, Fault> {
     let protocol = |m: String| Fault::new(crate::error::PROTOCOL_ERROR, m);
-    let value = read_value(body).map_err(|e| protocol(e.to_string()))?;
+    let value = read_value_within(body, budget).map_err(|e| protocol(e.to_string()))?;
     let Value::Array(mut items) = value else {
         return Err(protocol(
             "WORK body must be an array [name, args, kwargs]".into(),
@@ -526,7 +469,9 @@ mod tests {
     #[test]
     fn decode_work_rejects_bad_shapes() {
         assert_eq!(
-            decode_work(&unhex("93a361646492020580")).unwrap().name,
+            decode_work(&unhex("93a361646492020580"), usize::MAX)
+                .unwrap()
+                .name,
             "add"
         );
         for bad in [
@@ -537,9 +482,9 @@ mod tests {
             "93a1619081",
             "93a1619081a161",
         ] {
-            assert!(decode_work(&unhex(bad)).is_err(), "{bad}");
+            assert!(decode_work(&unhex(bad), usize::MAX).is_err(), "{bad}");
         }
-        let err = decode_work(&unhex("93a161908101a162")).unwrap_err();
+        let err = decode_work(&unhex("93a161908101a162"), usize::MAX).unwrap_err();
         assert_eq!(err.class, "TypeError");
     }
 
@@ -561,7 +506,7 @@ mod tests {
         for hex in bodies {
             let body = unhex(&hex.replace(' ', ""));
             let plain = decode_plain_work(&body).unwrap_or_else(|| panic!("{hex}: not plain"));
-            let any = decode_any_work(&body).unwrap();
+            let any = decode_any_work(&body, usize::MAX).unwrap();
             assert_eq!(plain.name, any.name, "{hex}");
             assert_eq!(plain.args, any.args, "{hex}");
         }

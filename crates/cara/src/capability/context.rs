@@ -3,6 +3,7 @@
 //! encoding and decoding run inside [`PeerCtx::enter`].
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use pseud::{Remote, Value};
@@ -22,6 +23,8 @@ pub(crate) enum PeerCtx {
         session: Arc<Session>,
         peer: PeerKey,
         remote: Remote,
+        /// An export was refused (the peer holds its `max_exports`).
+        refused: AtomicBool,
     },
     /// A call inside this process: capabilities pass as themselves.
     Loopback(Mutex<Vec<Target>>),
@@ -39,6 +42,7 @@ impl PeerCtx {
             session: session_for(remote),
             peer: remote.connection_key().unwrap_or_default(),
             remote: remote.clone(),
+            refused: AtomicBool::new(false),
         }
     }
 
@@ -49,6 +53,7 @@ impl PeerCtx {
             session: import.session.clone(),
             peer: import.peer.clone(),
             remote: import.remote.clone(),
+            refused: AtomicBool::new(false),
         }
     }
 
@@ -74,6 +79,20 @@ impl PeerCtx {
         f()
     }
 
+    /// Runs `f` (encoding) with this context current; fails if an object it
+    /// encoded could not be exported because the peer holds its quota.
+    pub(crate) fn encode<R>(&self, f: impl FnOnce() -> R) -> Result<R, ExportRefused> {
+        let encoded = self.enter(f);
+        match self {
+            PeerCtx::Remote {
+                session, refused, ..
+            } if refused.swap(false, Ordering::Relaxed) => Err(ExportRefused {
+                limit: session.max_exports,
+            }),
+            _ => Ok(encoded),
+        }
+    }
+
     fn with_current<R>(f: impl FnOnce(Option<&PeerCtx>) -> R) -> R {
         let ptr = CURRENT.with(|c| *c.borrow());
         // SAFETY: the pointer is set only by `enter`, for the duration of a closure
@@ -81,6 +100,36 @@ impl PeerCtx {
         #[allow(unsafe_code)]
         let ctx = ptr.map(|p| unsafe { &*p });
         f(ctx)
+    }
+}
+
+/// An object could not be exported: the peer holds as many as it may.
+/// (Not an `Error`: a reply gets it as a fault of its own class, see `fault`.)
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ExportRefused {
+    limit: usize,
+}
+
+impl ExportRefused {
+    fn reason(&self) -> String {
+        format!(
+            "the peer holds {} objects exported by this endpoint, as many as it may (Limits::max_exports)",
+            self.limit
+        )
+    }
+
+    /// The ERROR reply of a call whose result could not be exported.
+    pub(crate) fn fault(self) -> pseud::Fault {
+        pseud::Fault::new(pseud::RESOURCE_EXHAUSTED, self.reason())
+    }
+}
+
+impl From<ExportRefused> for pseud::Error {
+    fn from(e: ExportRefused) -> Self {
+        pseud::Error::Encode {
+            what: "a capability".into(),
+            reason: e.reason(),
+        }
     }
 }
 
@@ -106,7 +155,12 @@ pub(crate) fn encode_target(target: &Target, info: &'static InterfaceInfo) -> Va
             );
             Value::Nil
         }
-        Some(PeerCtx::Remote { session, peer, .. }) => {
+        Some(PeerCtx::Remote {
+            session,
+            peer,
+            remote,
+            refused,
+        }) => {
             if let Target::Imported(import) = target
                 && Arc::ptr_eq(&import.session, session)
                 && import.peer == *peer
@@ -130,7 +184,15 @@ pub(crate) fn encode_target(target: &Target, info: &'static InterfaceInfo) -> Va
                 ),
                 Target::Null => return Value::Nil,
             };
-            let id = session.export(peer, export, key);
+            let Some(id) = session.export(peer, export, key) else {
+                refused.store(true, Ordering::Relaxed);
+                return Value::Nil;
+            };
+            // Exported while the peer left: its gone hook may have run already.
+            // (A client's server may not be connected yet: its first call waits.)
+            if !session.is_client && !remote.connection_is_up(peer) {
+                session.peer_gone(peer);
+            }
             if session.is_client {
                 Value::Ext(EXT_EXPORTED, client_payload(id, &session.user_id))
             } else {
@@ -169,6 +231,7 @@ pub(crate) fn decode_target(value: Value) -> Result<Target, DecodeError> {
                 session,
                 peer,
                 remote,
+                ..
             }),
             EXT_EXPORTED,
         ) => Ok(Target::Imported(session.import(peer, id, remote))),

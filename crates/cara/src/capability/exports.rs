@@ -56,15 +56,20 @@ impl PeerExports {
 const RELEASED_MEMORY: usize = 1024;
 
 impl Session {
-    /// Exports (or re-exports) to `peer`; returns the object id.
-    pub(crate) fn export(&self, peer: &[u8], export: Export, key: ExportKey) -> u64 {
+    /// Exports (or re-exports) to `peer`; returns the object id, or `None` if
+    /// the peer holds as many objects as it may (`Limits::max_exports`).
+    pub(crate) fn export(&self, peer: &[u8], export: Export, key: ExportKey) -> Option<u64> {
         let mut exports = self.lock_exports();
         let table = exports.entry(peer.to_vec()).or_default();
         if let Some(id) = table.by_key.get(&key).copied()
             && let Some(e) = table.by_id.get_mut(&id)
         {
             e.refs += 1;
-            return id;
+            return Some(id);
+        }
+        if table.by_id.len() >= self.max_exports {
+            tracing::warn!(peer = %hex(peer), limit = self.max_exports, "export refused: the peer holds as many objects as it may");
+            return None;
         }
         let mut id: u64 = rand::random();
         while id == 0 || table.by_id.contains_key(&id) {
@@ -80,7 +85,7 @@ impl Session {
         );
         table.by_key.insert(key, id);
         tracing::debug!(peer = %hex(peer), id = format_args!("{id:x}"), "capability exported");
-        id
+        Some(id)
     }
 
     /// The local object exported to `peer` as `id`, if any.

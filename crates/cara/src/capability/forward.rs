@@ -62,6 +62,7 @@ impl Session {
             session: Arc::clone(self),
             peer: peer.clone(),
             remote: ctx.caller(),
+            refused: Default::default(),
         };
         match target {
             Target::Local(object) => {

@@ -22,6 +22,8 @@ pub(crate) struct Session {
     endpoint: u64,
     pub(super) is_client: bool,
     pub(super) user_id: Vec<u8>,
+    /// Objects one peer may hold exported (`Limits::max_exports`).
+    pub(super) max_exports: usize,
     pub(super) exports: Mutex<HashMap<PeerKey, PeerExports>>,
     pub(super) imports: Mutex<HashMap<(PeerKey, u64), Weak<Import>>>,
     pub(super) dialects: Mutex<HashMap<PeerKey, Dialect>>,
@@ -40,11 +42,18 @@ pub(crate) fn session_for(remote: &Remote) -> Arc<Session> {
         endpoint,
         is_client: remote.is_client_endpoint(),
         user_id: remote.local_user_id().to_vec(),
+        max_exports: remote.limits().max_exports,
         exports: Mutex::new(HashMap::new()),
         imports: Mutex::new(HashMap::new()),
         dialects: Mutex::new(HashMap::new()),
     });
     install(&session, &remote.local_registry());
+    let weak = Arc::downgrade(&session);
+    remote.on_connection_gone(move |routing_id| {
+        if let Some(s) = weak.upgrade() {
+            s.peer_gone(routing_id);
+        }
+    });
     watch(&session, remote.peer_events());
     sessions.insert(endpoint, session.clone());
     session
@@ -59,7 +68,7 @@ fn install(session: &Arc<Session>, registry: &Registry) {
             match s.prepare_call(&ctx, args)? {
                 Prepared::Local { future, here } => {
                     let result = crate::dispatch::scope_caller(ctx, future).await?;
-                    Ok(here.enter(|| result.encode()))
+                    here.encode(|| result.encode()).map_err(|e| e.fault())
                 }
                 Prepared::Forward(future) => future.await,
             }
@@ -98,26 +107,17 @@ pub fn sends_releases(remote: &Remote) -> bool {
     session.is_none_or(|s| s.releases(&peer) == super::dialect::Releases::Served)
 }
 
-/// Frees a peer's exports and kills its imports when it disconnects; forgets the
-/// session when the endpoint closes.
+/// Forgets the session when the endpoint closes. (Peers that go are forgotten
+/// by the `on_connection_gone` hook, which never lags.)
 fn watch(session: &Arc<Session>, mut events: tokio::sync::broadcast::Receiver<PeerEvent>) {
-    let weak = Arc::downgrade(session);
     let endpoint = session.endpoint;
     let Ok(handle) = tokio::runtime::Handle::try_current() else {
         return;
     };
     handle.spawn(async move {
-        loop {
-            match events.recv().await {
-                Ok(PeerEvent::Disconnected { routing_id, .. }) => {
-                    if let Some(s) = weak.upgrade() {
-                        s.peer_gone(&routing_id);
-                    }
-                }
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-            }
-        }
+        while let Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) =
+            events.recv().await
+        {}
         SESSIONS
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -142,22 +142,6 @@ impl Session {
     /// imports fail fast, and its conventions are learned again if it comes back
     /// (it may come back as another implementation).
     pub(super) fn peer_gone(&self, peer: &[u8]) {
-        if peer.is_empty() && self.is_client {
-            // A client's server went away: every peer state is its.
-            let peers: Vec<PeerKey> = self.lock_exports().keys().cloned().collect();
-            let imported: Vec<PeerKey> =
-                self.lock_imports().keys().map(|(p, _)| p.clone()).collect();
-            let learned: Vec<PeerKey> = self.lock_dialects().keys().cloned().collect();
-            for p in peers
-                .into_iter()
-                .chain(imported)
-                .chain(learned)
-                .filter(|p| !p.is_empty())
-            {
-                self.peer_gone(&p);
-            }
-            return;
-        }
         let dropped = self.lock_exports().remove(peer);
         if let Some(t) = dropped {
             tracing::debug!(peer = %hex(peer), objects = t.len(), "peer gone; its exports freed");

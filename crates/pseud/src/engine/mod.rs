@@ -18,7 +18,7 @@ mod receive;
 mod send;
 mod shared;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,7 +29,7 @@ use crate::error::Error;
 use crate::zmtp::{Incoming, Link, Router};
 
 pub(crate) use send::error_body;
-pub(crate) use shared::{Command, Outgoing, Pending, RawReply, Route, Shared, WireId};
+pub(crate) use shared::{Command, Outgoing, Pending, RawReply, Route, Shared, TaskId, WireId};
 pub use shared::{DomainPredicate, PeerEvent};
 
 /// Which side of the protocol an endpoint is.
@@ -50,12 +50,12 @@ pub(crate) struct Engine {
     shared: Arc<Shared>,
     /// Kept for its listeners and connectors: dropping it closes them.
     _router: Router,
-    incoming: mpsc::Receiver<Incoming>,
-    /// Signalled when a peer that refused a send (high-water mark) has room.
+    incoming: mpsc::UnboundedReceiver<Incoming>,
+    /// Signalled when a peer that refused a send (its link was full) has room.
     room: Arc<Notify>,
     rx: mpsc::UnboundedReceiver<Command>,
-    /// Messages a peer would not take yet (high-water mark).
-    backlog: VecDeque<Outgoing>,
+    /// Peers holding messages their links would not take yet.
+    blocked: Vec<Arc<[u8]>>,
     /// Messages queued during a loop pass, written together at its end.
     outq: Vec<Outgoing>,
     /// Links with messages queued but not yet written (see `Link::send`).
@@ -74,8 +74,9 @@ pub(crate) struct Engine {
     peers: HashMap<Arc<[u8]>, Peer>,
     /// user id → routing id of its latest connection (what `send_to` uses).
     routes: HashMap<Vec<u8>, Arc<[u8]>>,
-    /// Handlers running on their own task.
-    in_flight: usize,
+    /// Handlers running on their own task, by id: whose call each serves.
+    running: HashMap<TaskId, RunningTask>,
+    next_task: TaskId,
     stopping: Option<(oneshot::Sender<()>, Instant)>,
     is_client: bool,
     /// A client's server: greeted with a HEARTBEAT once each handshake succeeds.
@@ -96,6 +97,35 @@ pub(crate) struct Peer {
     link: Arc<Link>,
     /// Which connection it is (a reconnect under the same routing id is another).
     conn: u64,
+    /// Messages its link would not take yet, in order, and their body bytes.
+    held: VecDeque<Outgoing>,
+    held_bytes: usize,
+    /// Messages for it are being dropped (its queue is full): said once.
+    dropping: bool,
+    /// Its calls whose handlers run on their own task.
+    tasks: HashSet<TaskId>,
+}
+
+impl Peer {
+    fn new(user_id: Vec<u8>, link: Arc<Link>, conn: u64) -> Self {
+        Peer {
+            user_id,
+            link,
+            conn,
+            held: VecDeque::new(),
+            held_bytes: 0,
+            dropping: false,
+            tasks: HashSet::new(),
+        }
+    }
+}
+
+/// A handler running on its own task.
+struct RunningTask {
+    /// The connection of the call it serves.
+    routing_id: Arc<[u8]>,
+    /// Cancels it when that connection goes (or the stop grace is over).
+    abort: tokio::task::AbortHandle,
 }
 
 /// What a client knows of its connection to its server.
@@ -117,7 +147,7 @@ impl Engine {
     pub(crate) fn new(
         shared: Arc<Shared>,
         router: Router,
-        incoming: mpsc::Receiver<Incoming>,
+        incoming: mpsc::UnboundedReceiver<Incoming>,
         rx: mpsc::UnboundedReceiver<Command>,
         role: Role,
     ) -> Self {
@@ -134,7 +164,7 @@ impl Engine {
             _router: router,
             incoming,
             rx,
-            backlog: VecDeque::new(),
+            blocked: Vec::new(),
             outq: Vec::new(),
             dirty: Vec::new(),
             woke: false,
@@ -144,7 +174,8 @@ impl Engine {
             handshake_failure: None,
             peers: HashMap::new(),
             routes: HashMap::new(),
-            in_flight: 0,
+            running: HashMap::new(),
+            next_task: 0,
             stopping: None,
             is_client,
             greet,
@@ -180,21 +211,19 @@ impl Engine {
         tracing::debug!("socket task started");
         let mut channel_open = true;
         loop {
-            let mut busy = self.flush_backlog();
-            if self.backlog.is_empty() {
-                // Take every queued command before sending, so their messages go
-                // out together.
-                loop {
-                    match self.rx.try_recv() {
-                        Ok(cmd) => {
-                            busy = true;
-                            self.execute(cmd);
-                        }
-                        Err(mpsc::error::TryRecvError::Empty) => break,
-                        Err(mpsc::error::TryRecvError::Disconnected) => {
-                            channel_open = false;
-                            break;
-                        }
+            let mut busy = false;
+            // Take every queued command before sending, so their messages go
+            // out together.
+            loop {
+                match self.rx.try_recv() {
+                    Ok(cmd) => {
+                        busy = true;
+                        self.execute(cmd);
+                    }
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        channel_open = false;
+                        break;
                     }
                 }
             }
@@ -224,7 +253,7 @@ impl Engine {
             let room = self.room.clone();
             tokio::select! {
                 biased;
-                cmd = self.rx.recv(), if self.backlog.is_empty() && channel_open => match cmd {
+                cmd = self.rx.recv(), if channel_open => match cmd {
                     Some(cmd) => self.execute(cmd),
                     None => channel_open = false,
                 },
@@ -233,16 +262,11 @@ impl Engine {
                     // The router's senders live as long as it does, and so do we.
                     None => break,
                 },
-                () = room.notified(), if !self.backlog.is_empty() => {}
-                _ = sleep_until(stop_deadline) => {
-                    tracing::warn!(
-                        in_flight = self.in_flight,
-                        unsent = self.backlog.len(),
-                        "stop grace period over; abandoning running handlers and unsent messages"
-                    );
-                    self.in_flight = 0;
-                    self.backlog.clear();
+                () = room.notified(), if !self.blocked.is_empty() => {
+                    self.flush_blocked();
+                    self.flush_out();
                 }
+                _ = sleep_until(stop_deadline) => self.abandon(),
             }
         }
         self.close();
@@ -254,7 +278,41 @@ impl Engine {
             return false;
         }
         // Stop once every handler has answered and every answer is written or queued.
-        self.in_flight == 0 && self.backlog.is_empty()
+        self.running.is_empty() && self.blocked.is_empty()
+    }
+
+    /// The stop grace is over: running handlers are cancelled, and what blocked
+    /// peers did not take is dropped.
+    fn abandon(&mut self) {
+        let unsent: usize = self
+            .blocked
+            .iter()
+            .filter_map(|r| self.peers.get(r))
+            .map(|p| p.held.len())
+            .sum();
+        tracing::warn!(
+            running = self.running.len(),
+            unsent,
+            "stop grace period over; cancelling running handlers, dropping unsent messages"
+        );
+        for (_, task) in self.running.drain() {
+            task.abort.abort();
+        }
+        for rid in std::mem::take(&mut self.blocked) {
+            if let Some(peer) = self.peers.get_mut(&rid) {
+                peer.held.clear();
+                peer.held_bytes = 0;
+            }
+        }
+    }
+
+    /// A handler task finished (its reply is being sent).
+    fn task_done(&mut self, task: TaskId) {
+        if let Some(t) = self.running.remove(&task)
+            && let Some(peer) = self.peers.get_mut(&t.routing_id)
+        {
+            peer.tasks.remove(&task);
+        }
     }
 
     fn close(mut self) {
@@ -279,13 +337,13 @@ impl Engine {
     fn execute(&mut self, cmd: Command) {
         match cmd {
             Command::Send(out) => {
-                if out.handler_done {
-                    self.in_flight = self.in_flight.saturating_sub(1);
+                if let Some(task) = out.task {
+                    self.task_done(task);
                 }
                 self.send(out);
             }
             Command::Stop(done) => {
-                tracing::info!(in_flight = self.in_flight, "stopping");
+                tracing::info!(running = self.running.len(), "stopping");
                 let deadline = Instant::now() + self.shared.stop_grace;
                 self.stopping = Some((done, deadline));
             }

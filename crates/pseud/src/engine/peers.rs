@@ -17,10 +17,13 @@ impl Engine {
             Incoming::Messages {
                 routing_id,
                 messages,
+                credit,
             } => {
                 for frames in messages {
                     self.on_message(routing_id.clone(), frames);
                 }
+                // The connection may hand over its next batch.
+                drop(credit);
             }
             Incoming::Connected {
                 routing_id,
@@ -30,17 +33,20 @@ impl Engine {
                 conn,
             } => {
                 tracing::debug!(%endpoint, routing_id = %hex(&routing_id), user = %String::from_utf8_lossy(&user_id), "handshake succeeded");
-                let peer = Peer {
-                    user_id: user_id.clone(),
-                    link,
-                    conn,
-                };
-                if let Some(old) = self.peers.insert(routing_id.clone(), peer) {
-                    // A new connection under a taken name takes over (libzmq's
-                    // ZMQ_ROUTER_HANDOVER); the old one closes.
+                if !self.is_client {
+                    self.second_login(&user_id);
+                }
+                if let Some(old) = self.peers.remove(&routing_id) {
+                    // A client's server reconnected under its name before the old
+                    // connection was seen gone (libzmq's ZMQ_ROUTER_HANDOVER): the
+                    // old one closes. (A server's peers have ids of their own.)
                     tracing::info!(routing_id = %hex(&routing_id), "a new connection takes over this routing id");
                     old.link.close();
+                    self.peer_removed(&routing_id, old);
                 }
+                self.shared.set_live(&routing_id, true);
+                let peer = Peer::new(user_id.clone(), link, conn);
+                self.peers.insert(routing_id.clone(), peer);
                 if self.is_client {
                     self.server_connected(&routing_id, &endpoint);
                 } else {
@@ -120,7 +126,9 @@ impl Engine {
     /// A client's connection went: the calls it carried fail, later ones wait
     /// for the reconnect.
     fn server_lost(&mut self, routing_id: &Arc<[u8]>) {
-        self.peers.remove(routing_id);
+        if let Some(peer) = self.peers.remove(routing_id) {
+            self.peer_removed(routing_id, peer);
+        }
         if self.greet.as_ref() != Some(routing_id) {
             return;
         }
@@ -160,7 +168,7 @@ impl Engine {
             kind: MessageType::Heartbeat,
             body: Vec::new(),
             call: None,
-            handler_done: false,
+            task: None,
         });
     }
 
@@ -204,8 +212,46 @@ impl Engine {
         }
     }
 
+    /// Another connection of a connected user id logged in: both serve, or the
+    /// new one replaces the old ones (see [`crate::SecondLogin`]).
+    fn second_login(&mut self, user_id: &[u8]) {
+        if user_id.is_empty() {
+            return; // `noop`: every peer has the empty user id
+        }
+        let others: Vec<Arc<[u8]>> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.user_id == user_id)
+            .map(|(r, _)| r.clone())
+            .collect();
+        if others.is_empty() {
+            return;
+        }
+        let user = String::from_utf8_lossy(user_id);
+        match self.shared.second_login {
+            crate::SecondLogin::Coexist => {
+                tracing::info!(%user, connections = others.len() + 1, "a connected user logged in again; both connections serve, send_to reaches the newest");
+            }
+            crate::SecondLogin::ReplaceFirst => {
+                tracing::info!(%user, replaced = others.len(), "a connected user logged in again; the new connection replaces the old");
+                for rid in others {
+                    if let Some(peer) = self.peers.get(&rid) {
+                        peer.link.close();
+                    }
+                    self.forget_peer_because(&rid, Gone::Replaced);
+                }
+            }
+        }
+    }
+
     pub(super) fn forget_peer(&mut self, rid: &Arc<[u8]>) {
-        if let Some(Peer { user_id, .. }) = self.peers.remove(rid) {
+        self.forget_peer_because(rid, Gone::Disconnected);
+    }
+
+    fn forget_peer_because(&mut self, rid: &Arc<[u8]>, why: Gone) {
+        if let Some(peer) = self.peers.remove(rid) {
+            let user_id = peer.user_id.clone();
+            self.peer_removed(rid, peer);
             tracing::info!(user = %String::from_utf8_lossy(&user_id), routing_id = %hex(rid), "peer disconnected");
             if self.routes.get(&user_id) == Some(rid) {
                 // Another connection of the same user (or another noop peer) takes over.
@@ -235,11 +281,46 @@ impl Engine {
             ids.iter().filter_map(|id| pending.remove(id)).collect()
         };
         for p in gone {
-            let _ = p.tx.send(Err(Error::Disconnected {
-                peer: p.route.describe(),
-            }));
+            let peer = match why {
+                Gone::Disconnected => p.route.describe(),
+                Gone::Replaced => format!("{} (replaced by a newer login)", p.route.describe()),
+            };
+            let _ = p.tx.send(Err(Error::Disconnected { peer }));
         }
     }
+
+    /// What leaving costs a peer that was in `peers`: its running handlers are
+    /// cancelled, the calls held for it fail, and the endpoint's hooks (the
+    /// capability tables) forget it. O(its own state), whatever else is connected.
+    fn peer_removed(&mut self, rid: &Arc<[u8]>, peer: Peer) {
+        self.shared.set_live(rid, false);
+        for task in &peer.tasks {
+            if let Some(t) = self.running.remove(task) {
+                t.abort.abort();
+            }
+        }
+        if !peer.tasks.is_empty() {
+            tracing::debug!(routing_id = %hex(rid), cancelled = peer.tasks.len(), "the caller left; its running handlers are cancelled");
+        }
+        for out in peer.held {
+            if let Some(id) = out.call {
+                self.shared.fail(
+                    &id,
+                    Error::Disconnected {
+                        peer: out.route.describe(),
+                    },
+                );
+            }
+        }
+        self.shared.peer_gone(rid);
+    }
+}
+
+/// Why a peer is forgotten.
+#[derive(Clone, Copy)]
+enum Gone {
+    Disconnected,
+    Replaced,
 }
 
 /// A copy of a stored connection failure, for each call it fails.

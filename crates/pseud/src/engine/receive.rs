@@ -6,13 +6,17 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
 
-use super::{Command, Engine, Outgoing, RECV_BATCH, RawReply, Route, WireId, error_body};
+use super::{
+    Command, Engine, Outgoing, RECV_BATCH, RawReply, Route, RunningTask, Shared, WireId, error_body,
+};
 use crate::context::Context;
 use crate::error::{Error, Fault, PROTOCOL_ERROR, SERVICE_NOT_FOUND};
 use crate::handler::Invoke;
+use crate::limits::RESOURCE_EXHAUSTED;
 use crate::protocol::{Inbound, MessageId, MessageType, classify, hex};
-use crate::value::decode_work;
+use crate::value::{Work, decode_work};
 
 impl Engine {
     /// Takes up to a batch of what the router queued; true if anything was there.
@@ -79,10 +83,10 @@ impl Engine {
                 }
             }
             Inbound::Message { id, kind, body: _ } => {
-                if size > self.shared.max_message_size {
+                if size > self.shared.limits.max_message_size {
                     let err = Error::TooLarge {
                         size,
-                        limit: self.shared.max_message_size,
+                        limit: self.shared.limits.max_message_size,
                     };
                     tracing::warn!(%err, ?kind, "oversized message refused");
                     match kind {
@@ -103,8 +107,7 @@ impl Engine {
                 let id = WireId::from_frame(id);
                 match kind {
                     MessageType::Work => {
-                        let body_frame = frames.pop();
-                        let body = body_frame.as_deref().unwrap_or(&[]);
+                        let body = frames.pop().unwrap_or_default();
                         self.on_work(routing_id, user_id, &id, body);
                     }
                     MessageType::Ok | MessageType::Error | MessageType::Unauthorized => {
@@ -122,7 +125,7 @@ impl Engine {
                             kind: MessageType::Unauthorized,
                             body: b"Authentication not supported".to_vec(),
                             call: None,
-                            handler_done: false,
+                            task: None,
                         });
                     }
                     MessageType::Authenticated => {
@@ -163,13 +166,40 @@ impl Engine {
         }
     }
 
-    fn on_work(&mut self, routing_id: Arc<[u8]>, user_id: Vec<u8>, id: &WireId, body: &[u8]) {
+    fn on_work(&mut self, routing_id: Arc<[u8]>, user_id: Vec<u8>, id: &WireId, body: Bytes) {
         if self.stopping.is_some() {
             let fault = Fault::new("ServiceUnavailableError", "the server is stopping");
             self.reply(routing_id, id, Err(fault));
             return;
         }
-        let work = match decode_work(body) {
+        let limits = &self.shared.limits;
+        let running = self.peers.get(&routing_id).map_or(0, |p| p.tasks.len());
+        if running >= limits.max_calls_in_flight {
+            tracing::info!(routing_id = %hex(&routing_id), running, "call refused: too many calls of this peer in flight");
+            let fault = Fault::new(
+                RESOURCE_EXHAUSTED,
+                format!(
+                    "too many calls in flight from this connection (limit {})",
+                    limits.max_calls_in_flight
+                ),
+            );
+            self.reply(routing_id, id, Err(fault));
+            return;
+        }
+        let budget = limits.decode_budget(body.len());
+        if body.len() > limits.decode_inline_max {
+            // Decoding a large body takes a while: never on this task.
+            let call = async_call(
+                self.shared.clone(),
+                user_id,
+                routing_id.clone(),
+                body,
+                budget,
+            );
+            self.run_on_task(routing_id, id, call);
+            return;
+        }
+        let work = match decode_work(&body, budget) {
             Ok(w) => w,
             Err(fault) => {
                 tracing::warn!(%fault, "undecodable WORK");
@@ -177,66 +207,134 @@ impl Engine {
                 return;
             }
         };
-        let Some(function) = self.shared.lookup(&work.name, &user_id) else {
-            tracing::debug!(name = %work.name, "no such function");
-            let fault = Fault::new(SERVICE_NOT_FOUND, work.name.into_owned());
-            self.reply(routing_id, id, Err(fault));
-            return;
-        };
-        let span = tracing::debug_span!(
-            "call",
-            name = %work.name,
-            user = %String::from_utf8_lossy(&user_id),
-        );
-        let ctx = Context::new(self.shared.clone(), user_id, routing_id.clone());
-        let name = work.name;
         let _runtime = self
             .handlers
             .as_ref()
             .filter(|_| self.own_thread)
             .map(tokio::runtime::Handle::enter);
-        let invoked = span.in_scope(|| {
-            std::panic::catch_unwind(AssertUnwindSafe(|| function.invoke(&name, ctx, work.args)))
-        });
-        let mut future = match invoked {
-            Ok(Ok(Invoke::Ready(result))) => return self.reply(routing_id, id, result),
-            Ok(Err(fault)) => return self.reply(routing_id, id, Err(fault)),
-            Err(panic) => return self.reply(routing_id, id, Err(panic_fault(&name, panic))),
-            Ok(Ok(Invoke::Pending(future))) => AssertUnwindSafe(future).catch_unwind(),
-        };
-        // Poll once inline: a future that completes at once needs no task.
-        match span.in_scope(|| (&mut future).now_or_never()) {
-            Some(result) => {
-                let result = result.unwrap_or_else(|p| Err(panic_fault(&name, p)));
-                self.reply(routing_id, id, result)
-            }
-            None => {
-                self.in_flight += 1;
-                let name = name.into_owned();
-                let cmd = self.shared.cmd.clone();
-                let id = id.clone();
-                let task = async move {
-                    let result = future.await.unwrap_or_else(|p| Err(panic_fault(&name, p)));
-                    let (kind, body) = match result {
-                        Ok(body) => (MessageType::Ok, body),
-                        Err(fault) => (MessageType::Error, error_body(&fault)),
-                    };
-                    let _ = cmd.send(Command::Send(Outgoing {
-                        route: Route::RoutingId(routing_id),
-                        id,
-                        kind,
-                        body,
-                        call: None,
-                        handler_done: true,
-                    }));
-                };
-                let task = tracing::Instrument::instrument(task, span);
-                match &self.handlers {
-                    Some(runtime) => drop(runtime.spawn(task)),
-                    None => drop(tokio::spawn(task)),
+        match start_call(&self.shared, user_id, routing_id.clone(), work) {
+            Started::Ready(result) => self.reply(routing_id, id, result),
+            Started::Pending(mut future) => {
+                // Poll once inline: a future that completes at once needs no task.
+                match (&mut future).now_or_never() {
+                    Some(result) => self.reply(routing_id, id, result),
+                    None => self.run_on_task(routing_id, id, future),
                 }
             }
         }
+    }
+
+    /// Runs a call's future on a task of its own; its reply comes back as a
+    /// command. The task is cancelled if its caller's connection goes.
+    fn run_on_task(
+        &mut self,
+        routing_id: Arc<[u8]>,
+        id: &WireId,
+        future: impl Future<Output = Result<Vec<u8>, Fault>> + Send + 'static,
+    ) {
+        let task = self.next_task;
+        self.next_task += 1;
+        let cmd = self.shared.cmd.clone();
+        let reply_to = routing_id.clone();
+        let id = id.clone();
+        let run = async move {
+            let (kind, body) = match future.await {
+                Ok(body) => (MessageType::Ok, body),
+                Err(fault) => (MessageType::Error, error_body(&fault)),
+            };
+            let _ = cmd.send(Command::Send(Outgoing {
+                route: Route::RoutingId(reply_to),
+                id,
+                kind,
+                body,
+                call: None,
+                task: Some(task),
+            }));
+        };
+        let handle = match &self.handlers {
+            Some(runtime) => runtime.spawn(run),
+            None => tokio::spawn(run),
+        };
+        let abort = handle.abort_handle();
+        if let Some(peer) = self.peers.get_mut(&routing_id) {
+            peer.tasks.insert(task);
+        }
+        self.running.insert(task, RunningTask { routing_id, abort });
+    }
+}
+
+/// A call started: answered at once, or a future to run.
+enum Started {
+    Ready(Result<Vec<u8>, Fault>),
+    Pending(BoxFuture<'static, Result<Vec<u8>, Fault>>),
+}
+
+/// Finds the function a WORK names and invokes it; a panic becomes a fault.
+fn start_call(
+    shared: &Arc<Shared>,
+    user_id: Vec<u8>,
+    routing_id: Arc<[u8]>,
+    work: Work<'_>,
+) -> Started {
+    let Some(function) = shared.lookup(&work.name, &user_id) else {
+        tracing::debug!(name = %work.name, "no such function");
+        return Started::Ready(Err(Fault::new(SERVICE_NOT_FOUND, work.name.into_owned())));
+    };
+    let span = tracing::debug_span!(
+        "call",
+        name = %work.name,
+        user = %String::from_utf8_lossy(&user_id),
+    );
+    let ctx = Context::new(shared.clone(), user_id, routing_id);
+    let name = work.name;
+    let invoked = span.in_scope(|| {
+        std::panic::catch_unwind(AssertUnwindSafe(|| function.invoke(&name, ctx, work.args)))
+    });
+    match invoked {
+        Ok(Ok(Invoke::Ready(result))) => Started::Ready(result),
+        Ok(Err(fault)) => Started::Ready(Err(fault)),
+        Err(panic) => Started::Ready(Err(panic_fault(&name, panic))),
+        Ok(Ok(Invoke::Pending(future))) => {
+            let name = name.into_owned();
+            let future = AssertUnwindSafe(future)
+                .catch_unwind()
+                .map(move |r| r.unwrap_or_else(|p| Err(panic_fault(&name, p))));
+            Started::Pending(tracing::Instrument::instrument(future, span).boxed())
+        }
+    }
+}
+
+/// A call whose body is decoded on a blocking thread, then run.
+async fn async_call(
+    shared: Arc<Shared>,
+    user_id: Vec<u8>,
+    routing_id: Arc<[u8]>,
+    body: Bytes,
+    budget: usize,
+) -> Result<Vec<u8>, Fault> {
+    let decoded = tokio::task::spawn_blocking(move || {
+        decode_work(&body, budget).map(|w| Work {
+            name: std::borrow::Cow::Owned(w.name.into_owned()),
+            args: w.args,
+        })
+    })
+    .await;
+    let work = match decoded {
+        Ok(Ok(work)) => work,
+        Ok(Err(fault)) => {
+            tracing::warn!(%fault, "undecodable WORK");
+            return Err(fault);
+        }
+        Err(join) => {
+            return Err(Fault::new(
+                PROTOCOL_ERROR,
+                format!("decoding failed: {join}"),
+            ));
+        }
+    };
+    match start_call(&shared, user_id, routing_id, work) {
+        Started::Ready(result) => result,
+        Started::Pending(future) => future.await,
     }
 }
 

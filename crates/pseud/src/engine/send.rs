@@ -1,6 +1,6 @@
 //! Sending: messages are written to their peers' links at the end of each loop
-//! pass, in order; those a peer cannot take yet (high-water mark) wait in the
-//! backlog, those for a server not connected yet are parked until it is.
+//! pass, in order; those a peer cannot take yet (its link is full) wait in that
+//! peer's own queue, those for a server not connected yet are parked until it is.
 
 use std::sync::Arc;
 
@@ -34,28 +34,34 @@ impl Engine {
         }
     }
 
+    /// Sends one message, or holds it in its peer's queue behind the messages
+    /// that peer has not taken yet. Other peers' messages never wait for it.
     fn send_now(&mut self, out: Outgoing) {
-        if !self.backlog.is_empty() {
-            self.backlog.push_back(out);
+        let Some(routing_id) = self.resolve(&out.route) else {
+            self.unreachable(out);
+            return;
+        };
+        if let Some(peer) = self.peers.get(&routing_id)
+            && !peer.held.is_empty()
+        {
+            self.hold(routing_id, out);
             return;
         }
-        if let Some(out) = self.try_send(out) {
-            self.backlog.push_back(out);
+        if let Some(out) = self.try_send(&routing_id, out) {
+            self.hold(routing_id, out);
         }
     }
 
-    /// Sends one message; gives it back if the peer's queue is full.
-    pub(super) fn try_send(&mut self, out: Outgoing) -> Option<Outgoing> {
-        let routing_id = match &out.route {
-            Route::Server(name) | Route::RoutingId(name) => name.clone(),
-            Route::UserId(user) => match self.routes.get(&user[..]) {
-                Some(r) => r.clone(),
-                None => {
-                    self.unreachable(out);
-                    return None;
-                }
-            },
-        };
+    /// The routing id a message goes to (`None`: no such user connected).
+    fn resolve(&self, route: &Route) -> Option<Arc<[u8]>> {
+        match route {
+            Route::Server(name) | Route::RoutingId(name) => Some(name.clone()),
+            Route::UserId(user) => self.routes.get(&user[..]).cloned(),
+        }
+    }
+
+    /// Sends one message to a peer; gives it back if the peer's link is full.
+    fn try_send(&mut self, routing_id: &Arc<[u8]>, out: Outgoing) -> Option<Outgoing> {
         if let Some(id) = out.call {
             // One lock on the usual path: skip a call whose caller gave up (timeout
             // or drop) before we sent it, and mark the others as sent there (for
@@ -65,7 +71,7 @@ impl Engine {
                 None => return None,
             }
         }
-        let sent = match self.peers.get(&routing_id) {
+        let sent = match self.peers.get(routing_id) {
             Some(peer) => {
                 let (sent, first) = peer.link.send(&[
                     b"",
@@ -95,6 +101,75 @@ impl Engine {
         }
     }
 
+    /// Keeps a message for a peer whose link is full, up to the queue limit:
+    /// past it our calls fail at once and replies are dropped (the peer is
+    /// dropped itself once its write timeout passes).
+    fn hold(&mut self, routing_id: Arc<[u8]>, out: Outgoing) {
+        let limit = self.shared.limits.max_queued_bytes;
+        let Some(peer) = self.peers.get_mut(&routing_id) else {
+            self.unreachable(out);
+            return;
+        };
+        let fits = peer.held.is_empty() || peer.held_bytes + out.body.len() <= limit;
+        if !fits {
+            match out.call {
+                Some(id) => self.shared.fail(
+                    &id,
+                    Error::NotReading {
+                        peer: out.route.describe(),
+                        queued: peer.held_bytes,
+                    },
+                ),
+                None if !peer.dropping => {
+                    peer.dropping = true;
+                    tracing::warn!(
+                        kind = ?out.kind,
+                        queued = peer.held_bytes,
+                        "the peer reads nothing; messages for it are dropped until it does"
+                    );
+                }
+                None => {
+                    tracing::debug!(kind = ?out.kind, "message for a peer that reads nothing dropped")
+                }
+            }
+            return;
+        }
+        if peer.held.is_empty() {
+            self.blocked.push(routing_id);
+        }
+        peer.held_bytes += out.body.len();
+        peer.held.push_back(out);
+    }
+
+    /// Sends what blocked peers held, as far as their links take it now.
+    pub(super) fn flush_blocked(&mut self) -> bool {
+        let mut progressed = false;
+        for routing_id in std::mem::take(&mut self.blocked) {
+            let Some(mut held) = self.peers.get_mut(&routing_id).map(|p| {
+                p.held_bytes = 0;
+                std::mem::take(&mut p.held)
+            }) else {
+                continue;
+            };
+            while let Some(out) = held.pop_front() {
+                if let Some(out) = self.try_send(&routing_id, out) {
+                    held.push_front(out);
+                    break;
+                }
+                progressed = true;
+            }
+            if let Some(peer) = self.peers.get_mut(&routing_id) {
+                peer.held_bytes = held.iter().map(|o| o.body.len()).sum();
+                peer.dropping &= !held.is_empty();
+                peer.held = held;
+                if !peer.held.is_empty() {
+                    self.blocked.push(routing_id);
+                }
+            }
+        }
+        progressed
+    }
+
     /// A call that was not sent after all waits like one never sent.
     fn unmark_sent(&self, out: &Outgoing) {
         if let Some(id) = out.call
@@ -104,7 +179,7 @@ impl Engine {
         }
     }
 
-    fn unreachable(&mut self, out: Outgoing) {
+    pub(super) fn unreachable(&mut self, out: Outgoing) {
         if let Route::Server(_) = out.route
             && (out.call.is_some() || out.kind == MessageType::Heartbeat)
             && self.stopping.is_none()
@@ -130,7 +205,7 @@ impl Engine {
         let peer = out.route.describe();
         match out.call {
             Some(id) => self.shared.fail(&id, Error::Unreachable { peer }),
-            None => tracing::warn!(peer = %peer, kind = ?out.kind, "peer gone; message dropped"),
+            None => tracing::debug!(peer = %peer, kind = ?out.kind, "peer gone; message dropped"),
         }
     }
 
@@ -150,21 +225,6 @@ impl Engine {
         });
     }
 
-    pub(super) fn flush_backlog(&mut self) -> bool {
-        if self.backlog.is_empty() {
-            return false;
-        }
-        let mut progressed = false;
-        while let Some(out) = self.backlog.pop_front() {
-            if let Some(out) = self.try_send(out) {
-                self.backlog.push_front(out);
-                break;
-            }
-            progressed = true;
-        }
-        progressed
-    }
-
     pub(super) fn reply(
         &mut self,
         routing_id: Arc<[u8]>,
@@ -181,7 +241,7 @@ impl Engine {
             kind,
             body,
             call: None,
-            handler_done: false,
+            task: None,
         });
     }
 }

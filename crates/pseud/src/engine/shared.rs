@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::Error;
-use crate::protocol::{MessageId, MessageType, hex};
+use crate::protocol::{MessageId, MessageType};
 use crate::registry::Registry;
 
 /// A predicate deciding whether a caller (by user id) is admitted to a domain.
@@ -29,7 +29,9 @@ impl Route {
     pub(crate) fn describe(&self) -> String {
         match self {
             Route::Server(n) => format!("server {:?}", String::from_utf8_lossy(n)),
-            Route::RoutingId(r) => format!("routing id {}", hex(r)),
+            // Not the id itself: error texts may reach other peers (see
+            // docs/transport.md, "Limits and quotas"); logs carry it.
+            Route::RoutingId(_) => "the peer".to_string(),
             Route::UserId(u) => format!("user {:?}", String::from_utf8_lossy(u)),
         }
     }
@@ -104,9 +106,12 @@ pub(crate) struct Outgoing {
     pub body: Vec<u8>,
     /// Set for our own calls: their pending entry fails if the send fails.
     pub call: Option<MessageId>,
-    /// Set for replies of handlers that ran on their own task.
-    pub handler_done: bool,
+    /// Set for replies of handlers that ran on their own task: which one.
+    pub task: Option<TaskId>,
 }
+
+/// A handler running on its own task, as the socket task tracks it.
+pub(crate) type TaskId = u64;
 
 pub(crate) enum Command {
     Send(Outgoing),
@@ -146,7 +151,7 @@ pub(crate) struct Shared {
     pub use_global: bool,
     pub domains: RwLock<HashMap<String, DomainPredicate>>,
     pub timeout: Duration,
-    pub max_message_size: usize,
+    pub limits: crate::Limits,
     pub stop_grace: Duration,
     pub events: tokio::sync::broadcast::Sender<PeerEvent>,
     /// Turns true when the socket task has ended.
@@ -158,7 +163,17 @@ pub(crate) struct Shared {
     /// A copy of the engine's user id → routing id map (what `send_to` reaches),
     /// written only when it changes, for layers that key state by connection.
     pub user_routes: RwLock<HashMap<Vec<u8>, Arc<[u8]>>>,
+    /// What a server does when a connected user id logs in again.
+    pub second_login: crate::SecondLogin,
+    /// Routing ids of the connections up now.
+    pub live: Mutex<std::collections::HashSet<Arc<[u8]>>>,
+    /// Called on the socket task with the routing id of each connection that
+    /// goes, once, in order (layers that keep per-connection state free it).
+    pub gone_hooks: Mutex<Vec<GoneHook>>,
 }
+
+/// See [`Shared::gone_hooks`].
+pub(crate) type GoneHook = Arc<dyn Fn(&[u8]) + Send + Sync>;
 
 impl Shared {
     pub(crate) fn lock_pending(&self) -> std::sync::MutexGuard<'_, PendingMap> {
@@ -192,6 +207,33 @@ impl Shared {
     pub(crate) fn user_route(&self, user: &[u8]) -> Option<Arc<[u8]>> {
         let routes = self.user_routes.read().unwrap_or_else(|p| p.into_inner());
         routes.get(user).cloned()
+    }
+
+    pub(super) fn set_live(&self, routing_id: &Arc<[u8]>, up: bool) {
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        if up {
+            live.insert(routing_id.clone());
+        } else {
+            live.remove(routing_id);
+        }
+    }
+
+    /// Whether the connection with this routing id is up.
+    pub(crate) fn is_live(&self, routing_id: &[u8]) -> bool {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.contains(routing_id)
+    }
+
+    /// Runs the gone hooks for a connection that went (after `set_live(false)`).
+    pub(super) fn peer_gone(&self, routing_id: &[u8]) {
+        let hooks: Vec<GoneHook> = self
+            .gone_hooks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        for hook in hooks {
+            hook(routing_id);
+        }
     }
 
     pub(super) fn fail(&self, id: &MessageId, err: Error) {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::time::Instant;
 
 use super::ZmtpError;
@@ -17,8 +17,6 @@ use super::frame::{self, COMMAND, MORE, command, encode_frame, parse_command};
 use super::router::Incoming;
 use super::transport::Stream;
 
-/// Bytes a peer may have queued before sends to it would block (its high-water mark).
-pub(crate) const HIGH_WATER: usize = 16 * 1024 * 1024;
 /// How long a closing connection keeps writing what is queued (libzmq's linger).
 const LINGER: Duration = Duration::from_secs(2);
 
@@ -44,6 +42,10 @@ pub(crate) struct Link {
     dirty: AtomicBool,
     /// Tells the socket task that a full link has room again.
     room: Arc<Notify>,
+    /// Bytes that may be queued before sends would block (the high-water mark).
+    high_water: usize,
+    /// How long the peer may take no bytes while some wait for it.
+    write_timeout: Duration,
 }
 
 #[derive(Default)]
@@ -79,24 +81,42 @@ impl WriteState {
         }
     }
 
-    /// Writes what the kernel takes now; true once nothing is left.
-    fn write_now(&mut self, stream: &Stream) -> io::Result<bool> {
+    /// Writes what the kernel takes now.
+    fn write_now(&mut self, stream: &Stream) -> io::Result<Written> {
+        let before = self.written;
         while self.pending() > 0 {
             match stream.try_write(&self.queued[self.written..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => self.written += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Ok(Written::Partly {
+                        progressed: self.written > before,
+                    });
+                }
                 Err(e) => return Err(e),
             }
         }
         self.queued.clear();
         self.written = 0;
-        Ok(true)
+        Ok(Written::All)
     }
 }
 
+/// What one attempt to write gave.
+enum Written {
+    /// Everything queued is written.
+    All,
+    /// The kernel took no more; some bytes were written this time, or none.
+    Partly { progressed: bool },
+}
+
 impl Link {
-    fn new(stream: Arc<Stream>, codec: Option<CurveCodec>, room: Arc<Notify>) -> Self {
+    fn new(
+        stream: Arc<Stream>,
+        codec: Option<CurveCodec>,
+        room: Arc<Notify>,
+        params: &Params,
+    ) -> Self {
         Link {
             stream,
             state: Mutex::new(WriteState {
@@ -107,6 +127,8 @@ impl Link {
             closed: AtomicBool::new(false),
             dirty: AtomicBool::new(false),
             room,
+            high_water: params.max_queued,
+            write_timeout: params.write_timeout,
         }
     }
 
@@ -123,7 +145,7 @@ impl Link {
             return (Sent::Unreachable, false);
         }
         let mut state = self.lock();
-        if state.pending() >= HIGH_WATER {
+        if state.pending() >= self.high_water {
             state.refused = true;
             return (Sent::WouldBlock, false);
         }
@@ -155,8 +177,8 @@ impl Link {
             return;
         }
         match state.write_now(&self.stream) {
-            Ok(true) => {}
-            Ok(false) => {
+            Ok(Written::All) => {}
+            Ok(Written::Partly { .. }) => {
                 state.handed_over = true;
                 self.wake.notify_one();
             }
@@ -167,29 +189,54 @@ impl Link {
         }
     }
 
+    /// Bytes wait that the kernel would not take (the connection task writes them).
+    fn backed_up(&self) -> bool {
+        self.lock().handed_over
+    }
+
     /// Closes the connection (its task ends and reports the disconnect).
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.wake.notify_one();
     }
 
-    /// The connection task's part: write what was handed over. True when done.
-    async fn finish_writes(&self) -> io::Result<()> {
+    /// The connection task's part: write what was handed over. Meanwhile the
+    /// connection reads nothing, so a peer that does not read what it is sent
+    /// cannot send more either; one that takes no bytes for the write timeout
+    /// is dropped.
+    async fn finish_writes(&self) -> Result<(), ZmtpError> {
+        let mut deadline = Instant::now() + self.write_timeout;
         loop {
             {
                 let mut state = self.lock();
                 if !state.handed_over {
                     return Ok(());
                 }
-                if state.write_now(&self.stream)? {
-                    state.handed_over = false;
-                    if std::mem::take(&mut state.refused) {
-                        self.room.notify_one();
+                match state.write_now(&self.stream)? {
+                    Written::All => {
+                        state.handed_over = false;
+                        if std::mem::take(&mut state.refused) {
+                            self.room.notify_one();
+                        }
+                        return Ok(());
                     }
-                    return Ok(());
+                    Written::Partly { progressed: true } => {
+                        deadline = Instant::now() + self.write_timeout;
+                    }
+                    Written::Partly { progressed: false } => {}
                 }
             }
-            self.stream.writable().await?;
+            let stalled = ZmtpError::Stalled {
+                timeout: self.write_timeout,
+            };
+            match tokio::time::timeout_at(deadline, self.stream.writable()).await {
+                Ok(ready) => ready?,
+                Err(_) => {
+                    let queued = self.lock().pending();
+                    tracing::warn!(queued, timeout = ?self.write_timeout, "the peer reads nothing of what it is sent; dropping the connection");
+                    return Err(stalled);
+                }
+            }
         }
     }
 }
@@ -201,6 +248,8 @@ pub(crate) struct Params {
     pub heartbeat: Option<(Duration, Duration)>,
     pub max_frame: usize,
     pub max_message: usize,
+    pub max_queued: usize,
+    pub write_timeout: Duration,
     pub endpoint: Arc<str>,
     pub conn: u64,
     /// What the handshake established: the peer's user id, and CURVE's codec
@@ -213,7 +262,7 @@ pub(crate) struct Params {
 pub(crate) struct Wiring {
     /// Signalled when a full link has room again.
     pub room: Arc<Notify>,
-    pub tx: mpsc::Sender<Incoming>,
+    pub tx: mpsc::UnboundedSender<Incoming>,
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -233,7 +282,7 @@ pub(crate) async fn run(
         Some((w, r)) => (Some(w), Some(r)),
         None => (None, None),
     };
-    let link = Arc::new(Link::new(stream.clone(), write_codec, room));
+    let link = Arc::new(Link::new(stream.clone(), write_codec, room, &params));
     let connected = Incoming::Connected {
         routing_id: params.routing_id.clone(),
         user_id: std::mem::take(&mut params.user_id),
@@ -241,7 +290,7 @@ pub(crate) async fn run(
         endpoint: params.endpoint.clone(),
         conn: params.conn,
     };
-    if tx.send(connected).await.is_err() {
+    if tx.send(connected).is_err() {
         return;
     }
     let mut reader = Reader {
@@ -249,6 +298,7 @@ pub(crate) async fn run(
         size: 0,
         batch: Vec::new(),
         params: &params,
+        credit: Arc::new(Semaphore::new(CREDIT)),
     };
     let result = async {
         let heartbeat = params.heartbeat.filter(|_| params.minor >= 1);
@@ -261,6 +311,13 @@ pub(crate) async fn run(
         loop {
             if link.closed.load(Ordering::Acquire) || *shutdown.borrow() {
                 return Ok(());
+            }
+            if link.backed_up() {
+                // The peer does not take what we write: read nothing more from it
+                // until it does (or the write timeout drops it). Reading on would
+                // serve a peer that never reads its replies at everyone's expense.
+                link.finish_writes().await?;
+                continue;
             }
             tokio::select! {
                 biased;
@@ -300,24 +357,28 @@ pub(crate) async fn run(
         }
         Err(e) => tracing::info!(endpoint = %params.endpoint, error = %e, "connection dropped"),
     }
-    // Whatever the socket task queued before the end still goes out, within linger.
-    if !link.closed.load(Ordering::Acquire) || *shutdown.borrow() {
+    // Whatever the socket task queued before the end still goes out, within
+    // linger (not to a peer dropped for not reading).
+    let stalled = matches!(result, Err(ZmtpError::Stalled { .. }));
+    if !stalled && (!link.closed.load(Ordering::Acquire) || *shutdown.borrow()) {
         let _ = tokio::time::timeout(LINGER, link.finish_writes()).await;
     }
     link.closed.store(true, Ordering::Release);
-    let _ = tx
-        .send(Incoming::Disconnected {
-            routing_id: params.routing_id.clone(),
-            conn: params.conn,
-            endpoint: params.endpoint.clone(),
-        })
-        .await;
+    let _ = tx.send(Incoming::Disconnected {
+        routing_id: params.routing_id.clone(),
+        conn: params.conn,
+        endpoint: params.endpoint.clone(),
+    });
 }
 
 /// Messages handed to the socket task in one item at most: one channel send (and
 /// at most one wake-up) per read, not per message, bounded so that one busy peer
 /// cannot hold many messages in one item.
 const BATCH: usize = 128;
+/// Items of one connection the socket task may have waiting: a peer that sends
+/// faster than it is served waits for its own earlier messages, and others'
+/// messages never queue behind more than this many of its batches.
+const CREDIT: usize = 2;
 
 /// Assembles messages from frames.
 struct Reader<'a> {
@@ -326,6 +387,8 @@ struct Reader<'a> {
     /// Whole messages not yet handed over.
     batch: Vec<Vec<Bytes>>,
     params: &'a Params,
+    /// Permits for items waiting at the socket task (see [`CREDIT`]).
+    credit: Arc<Semaphore>,
 }
 
 impl Reader<'_> {
@@ -334,7 +397,7 @@ impl Reader<'_> {
         buf: &mut BytesMut,
         codec: &mut Option<CurveCodec>,
         link: &Link,
-        tx: &mpsc::Sender<Incoming>,
+        tx: &mpsc::UnboundedSender<Incoming>,
     ) -> Result<(), ZmtpError> {
         while let Some((flags, body)) = frame::decode_frame(buf, self.params.max_frame)? {
             let (flags, body) = match codec {
@@ -370,16 +433,23 @@ impl Reader<'_> {
     }
 
     /// Sends the whole messages read so far to the socket task.
-    async fn hand_over(&mut self, tx: &mpsc::Sender<Incoming>) -> Result<(), ZmtpError> {
+    async fn hand_over(&mut self, tx: &mpsc::UnboundedSender<Incoming>) -> Result<(), ZmtpError> {
         if self.batch.is_empty() {
             return Ok(());
         }
+        // Waiting for credit holds this connection back (and only this one).
+        let credit: OwnedSemaphorePermit = self
+            .credit
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ZmtpError::Closed)?;
         let messages = Incoming::Messages {
             routing_id: self.params.routing_id.clone(),
             messages: std::mem::take(&mut self.batch),
+            credit,
         };
-        // A full channel holds this connection back (and only this one).
-        tx.send(messages).await.map_err(|_| ZmtpError::Closed)
+        tx.send(messages).map_err(|_| ZmtpError::Closed)
     }
 
     fn on_command(&self, body: &[u8], link: &Link) -> Result<(), ZmtpError> {

@@ -47,6 +47,9 @@ pub(crate) enum ZmtpError {
     /// CURVE failed (bad box, bad nonce, malformed command).
     #[error("CURVE: {0}")]
     Curve(#[from] curve::CurveError),
+    /// The peer took none of the bytes waiting for it for this long.
+    #[error("the peer read nothing of what it was sent for {timeout:?}")]
+    Stalled { timeout: std::time::Duration },
     /// The handshake took too long.
     #[error("the handshake did not finish in time")]
     Timeout,

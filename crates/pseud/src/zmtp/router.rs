@@ -1,11 +1,11 @@
 //! The ROUTER socket: binds and connects, runs each connection's handshake, and
 //! reports connections and their messages to the socket task as [`Incoming`].
 //!
-//! Routing ids follow libzmq's ROUTER: a peer that names itself (`Identity`,
-//! libzmq's ZMQ_ROUTING_ID) is known by that name, later connections with the
-//! same name take over (ZMQ_ROUTER_HANDOVER); any other peer gets an id we draw
-//! at random — a zero byte (which no peer-chosen id may start with) and 15
-//! random ones, so that nobody can guess another peer's id.
+//! Routing ids: a client knows its server by the name the server gives in its
+//! handshake (`Identity`, libzmq's ZMQ_ROUTING_ID), and a later connection under
+//! that name takes over (ZMQ_ROUTER_HANDOVER). A server ignores the names its
+//! peers give: each connection gets an id drawn at random — a zero byte and 15
+//! random ones — so that no peer can guess, claim or take over another's.
 
 use std::io;
 use std::sync::Arc;
@@ -25,8 +25,6 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Reconnect backoff: from this, doubling, up to the maximum.
 const RECONNECT_MIN: Duration = Duration::from_millis(100);
 const RECONNECT_MAX: Duration = Duration::from_secs(2);
-/// Items the connections may queue for the socket task before they wait.
-const CHANNEL: usize = 4096;
 
 /// Which side a socket takes in handshakes.
 #[derive(Clone)]
@@ -46,6 +44,10 @@ pub(crate) struct RouterConfig {
     /// Largest frame, and largest message, accepted; bigger drops the connection.
     pub max_frame: usize,
     pub max_message: usize,
+    /// Bytes queued for a peer before sends to it would block.
+    pub max_queued: usize,
+    /// How long a peer may take none of the bytes waiting for it.
+    pub write_timeout: Duration,
 }
 
 /// What happens on a socket's connections, in order per connection.
@@ -64,6 +66,8 @@ pub(crate) enum Incoming {
     Messages {
         routing_id: Arc<[u8]>,
         messages: Vec<Vec<Bytes>>,
+        /// Returned when the socket task is done with them (see `CREDIT`).
+        credit: tokio::sync::OwnedSemaphorePermit,
     },
     /// A connection ended.
     Disconnected {
@@ -85,7 +89,7 @@ pub(crate) enum Incoming {
 /// The socket: owns its listeners and connectors; dropping it closes everything.
 pub(crate) struct Router {
     config: Arc<RouterConfig>,
-    tx: mpsc::Sender<Incoming>,
+    tx: mpsc::UnboundedSender<Incoming>,
     shutdown: watch::Sender<bool>,
     /// Signalled when a full link has room again.
     room: Arc<Notify>,
@@ -96,8 +100,10 @@ static NEXT_CONN: AtomicU64 = AtomicU64::new(1);
 
 impl Router {
     /// A socket whose tasks run on the current runtime.
-    pub(crate) fn new(config: RouterConfig) -> (Router, mpsc::Receiver<Incoming>) {
-        let (tx, rx) = mpsc::channel(CHANNEL);
+    /// (Unbounded: each connection has at most `CREDIT` message batches, a
+    /// connect and a disconnect in it.)
+    pub(crate) fn new(config: RouterConfig) -> (Router, mpsc::UnboundedReceiver<Incoming>) {
+        let (tx, rx) = mpsc::unbounded_channel();
         let router = Router {
             config: Arc::new(config),
             tx,
@@ -158,13 +164,10 @@ impl Router {
                         Ok(stream) => ctx.serve(stream).await,
                         Err(e) => {
                             let reason = e.to_string();
-                            let _ = ctx
-                                .tx
-                                .send(Incoming::ConnectRetried {
-                                    endpoint: ctx.endpoint.clone(),
-                                    reason,
-                                })
-                                .await;
+                            let _ = ctx.tx.send(Incoming::ConnectRetried {
+                                endpoint: ctx.endpoint.clone(),
+                                reason,
+                            });
                             Err(ZmtpError::Io(e))
                         }
                     }
@@ -209,7 +212,7 @@ impl Drop for Router {
 /// What every connection of one bound or connected endpoint shares.
 struct ConnContext {
     config: Arc<RouterConfig>,
-    tx: mpsc::Sender<Incoming>,
+    tx: mpsc::UnboundedSender<Incoming>,
     shutdown: watch::Receiver<bool>,
     room: Arc<Notify>,
     endpoint: Arc<str>,
@@ -238,24 +241,26 @@ impl ConnContext {
                     other => other.auth_status(),
                 };
                 tracing::debug!(endpoint = %self.endpoint, error = %e, "handshake failed");
-                let _ = self
-                    .tx
-                    .send(Incoming::HandshakeFailed {
-                        endpoint: self.endpoint.clone(),
-                        status,
-                        reason: e.to_string(),
-                    })
-                    .await;
+                let _ = self.tx.send(Incoming::HandshakeFailed {
+                    endpoint: self.endpoint.clone(),
+                    status,
+                    reason: e.to_string(),
+                });
                 return Err(e);
             }
         };
-        let routing_id = routing_id_for(&established.identity);
+        let routing_id = match &self.config.mechanism {
+            Mechanism::Client(_) => routing_id_for(&established.identity),
+            Mechanism::Server(..) => drawn_routing_id(),
+        };
         let params = Params {
             routing_id,
             minor: established.minor,
             heartbeat: self.config.heartbeat,
             max_frame: self.config.max_frame,
             max_message: self.config.max_message,
+            max_queued: self.config.max_queued,
+            write_timeout: self.config.write_timeout,
             endpoint: self.endpoint.clone(),
             conn: NEXT_CONN.fetch_add(1, Ordering::Relaxed),
             user_id: established.user_id,
@@ -277,12 +282,17 @@ impl ConnContext {
 /// another peer's id over.
 fn routing_id_for(identity: &[u8]) -> Arc<[u8]> {
     if identity.first().is_none_or(|&b| b == 0) {
-        let mut id = [0u8; 16];
-        id[1..].copy_from_slice(&rand::random::<[u8; 15]>());
-        Arc::from(&id[..])
+        drawn_routing_id()
     } else {
         Arc::from(identity)
     }
+}
+
+/// A routing id nobody can guess: a zero byte, then 15 random ones.
+fn drawn_routing_id() -> Arc<[u8]> {
+    let mut id = [0u8; 16];
+    id[1..].copy_from_slice(&rand::random::<[u8; 15]>());
+    Arc::from(&id[..])
 }
 
 #[cfg(test)]
