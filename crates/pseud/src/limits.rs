@@ -38,7 +38,7 @@ pub struct Limits {
     /// [`RESOURCE_EXHAUSTED`].
     pub max_exports: usize,
     /// Decoding a message may build at most this many times its size in values
-    /// (4), and always at least [`Limits::decode_floor`] bytes. A message whose
+    /// (8), and always at least [`Limits::decode_floor`] bytes. A message whose
     /// values would take more is refused (`ProtocolError`) before any is built.
     pub decode_factor: usize,
     /// The decoding budget every message has, whatever its size (16 MiB).
@@ -56,7 +56,7 @@ impl Default for Limits {
             write_timeout: Duration::from_secs(10),
             max_calls_in_flight: 1024,
             max_exports: 10_000,
-            decode_factor: 4,
+            decode_factor: 8,
             decode_floor: 16 * 1024 * 1024,
             decode_inline_max: 64 * 1024,
         }
