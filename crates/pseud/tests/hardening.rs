@@ -307,8 +307,8 @@ async fn work_of_a_caller_that_left_is_cancelled() {
             }
         })
         .unwrap();
-    // Fifty callers, a hundred calls each that never finish; each vanishes once
-    // its calls run.
+    // Fifty callers, a hundred calls each that never finish; then all vanish at once.
+    let mut callers = Vec::new();
     for _ in 0..50 {
         let client = common::client(&server, Client::builder());
         let calls: Vec<_> = (0..100)
@@ -317,12 +317,24 @@ async fn work_of_a_caller_that_left_is_cancelled() {
                 tokio::spawn(async move { remote.call::<()>("forever", ()).await })
             })
             .collect();
-        let _ = started.acquire_many(100).await.unwrap();
-        client.stop().await;
-        for call in calls {
-            let result = call.await.unwrap();
-            assert!(result.is_err(), "{result:?}");
-        }
+        callers.push((client, calls));
+    }
+    started.acquire_many(5000).await.unwrap().forget();
+    assert_eq!(*count.borrow(), 5000, "every call runs");
+    let leaving: Vec<_> = callers
+        .into_iter()
+        .map(|(client, calls)| {
+            tokio::spawn(async move {
+                client.stop().await;
+                for call in calls {
+                    let result = call.await.unwrap();
+                    assert!(result.is_err(), "{result:?}");
+                }
+            })
+        })
+        .collect();
+    for caller in leaving {
+        caller.await.unwrap();
     }
     tokio::time::timeout(Duration::from_secs(10), count.wait_for(|n| *n == 0))
         .await

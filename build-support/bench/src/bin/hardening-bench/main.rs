@@ -27,6 +27,7 @@
 mod amplify;
 mod server;
 mod slow;
+mod soak;
 mod zmtp;
 
 use std::path::PathBuf;
@@ -49,9 +50,12 @@ struct Cli {
     /// The `pseud-demo` binary to serve with (default: next to this binary).
     #[arg(long, value_name = "PATH")]
     server_bin: Option<PathBuf>,
-    /// Run one scenario only.
+    /// Run one scenario only (`soak` runs only when asked for).
     #[arg(long, value_enum)]
     only: Option<Scenario>,
+    /// How long `--only soak` runs.
+    #[arg(long, default_value_t = 120)]
+    seconds: u64,
 }
 
 /// The scenarios.
@@ -61,6 +65,8 @@ enum Scenario {
     SlowConsumer,
     /// Peak memory growth for one message, over its size.
     Amplification,
+    /// Minutes of idle clients, churn and windowed calls; rates and memory drift.
+    Soak,
 }
 
 /// Counts, sizes and time bounds of one run.
@@ -148,11 +154,14 @@ fn run(cli: &Cli) -> Res<()> {
         .enable_all()
         .build()?;
     let started = Instant::now();
-    if cli.only != Some(Scenario::Amplification) {
-        slow::run(&rt, &bin, &plan)?;
-    }
-    if cli.only != Some(Scenario::SlowConsumer) {
-        amplify::run(&rt, &bin, &plan)?;
+    match cli.only {
+        None => {
+            slow::run(&rt, &bin, &plan)?;
+            amplify::run(&rt, &bin, &plan)?;
+        }
+        Some(Scenario::SlowConsumer) => slow::run(&rt, &bin, &plan)?,
+        Some(Scenario::Amplification) => amplify::run(&rt, &bin, &plan)?,
+        Some(Scenario::Soak) => soak::run(&rt, &bin, Duration::from_secs(cli.seconds))?,
     }
     println!("hardening-bench: done in {:.1?}", started.elapsed());
     Ok(())
