@@ -177,14 +177,14 @@ impl Stub {
         args: impl FnOnce() -> Vec<Value>,
     ) -> Result<T, pseud::Error> {
         let Some(m) = self.info.methods.get(method) else {
-            return Err(pseud::Error::Encode {
-                what: format!("method #{method} of {}", self.info.name),
-                reason: "no such method".into(),
+            return Err(pseud::Error::NoSuchMethod {
+                interface: self.info.name.to_string(),
+                method: format!("#{method}"),
             });
         };
         match &self.target {
-            Target::Null => Err(pseud::Error::Unreachable {
-                peer: format!("a null {} capability", self.info.name),
+            Target::Null => Err(pseud::Error::NullCapability {
+                interface: self.info.name.to_string(),
             }),
             Target::Named(remote) => {
                 let ctx = PeerCtx::for_remote(remote);
@@ -230,9 +230,9 @@ impl Stub {
                     .iter()
                     .position(|x| x.interface_id == m.interface_id && x.ordinal == m.ordinal)
                 else {
-                    return Err(pseud::Error::Encode {
-                        what: format!("{}.{}", self.info.name, m.name),
-                        reason: format!("the object ({}) has no such method", info.name),
+                    return Err(pseud::Error::NoSuchMethod {
+                        interface: format!("the object ({})", info.name),
+                        method: format!("{}.{}", self.info.name, m.name),
                     });
                 };
                 // A panic looks as it would to a remote caller: a PanicError.
@@ -349,9 +349,12 @@ async fn call_in(
 fn import_error(import: &crate::capability::Import, e: pseud::Error) -> pseud::Error {
     match e {
         pseud::Error::Unreachable { peer } => pseud::Error::Disconnected { peer },
-        other if !import.is_alive() => pseud::Error::Disconnected {
-            peer: format!("{} ({other})", import.remote),
-        },
+        other if !import.is_alive() => {
+            tracing::debug!(error = %other, "a call on a capability whose peer went");
+            pseud::Error::Disconnected {
+                peer: import.remote.to_string(),
+            }
+        }
         other => other,
     }
 }

@@ -501,3 +501,43 @@ async fn exports_are_freed_when_hundreds_of_peers_leave_at_once() {
     })
     .await;
 }
+
+/// An adder that says when it is dropped.
+struct Watched(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Adder for Watched {
+    async fn add(&self, x: i32) -> Result<i32, Fault> {
+        Ok(x)
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_endpoint_keeps_its_own_capability_tables_and_they_go_with_it() {
+    let (a, b) = (server(), server());
+    let (_ca, calc_a) = client(&a);
+    let (_cb, calc_b) = client(&b);
+    let (tx, dropped) = tokio::sync::oneshot::channel();
+    calc_a
+        .store(AdderClient::from_server(Watched(Some(tx))))
+        .await
+        .unwrap();
+    let _held = calc_b.get_adder(1).await.unwrap();
+    let (probe_a, probe_b) = (a.send_to(""), b.send_to(""));
+    assert_eq!(cara::exported_objects(&probe_b), 1);
+    assert_eq!(cara::exported_objects(&probe_a), 0, "B's export is not A's");
+    // A's client holds its object only through A's tables: stopping the client
+    // endpoint drops them, and the object with them.
+    _ca.stop().await;
+    tokio::time::timeout(Duration::from_secs(5), dropped)
+        .await
+        .expect("the object was dropped with its endpoint's tables")
+        .unwrap();
+}

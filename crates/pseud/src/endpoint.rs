@@ -18,6 +18,18 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The default limit on a received message (all frames together).
 pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
 
+/// Where an endpoint's socket loop runs (`socket_loop(...)` on either builder).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SocketLoop {
+    /// On a thread of its own (a server's default). It wakes straight from the
+    /// socket, not via the runtime's worker pool: lower latency, one OS thread
+    /// more.
+    OwnThread,
+    /// As a task of the runtime that starts the endpoint (a client's default).
+    OnRuntime,
+}
+
 /// Settings common to [`crate::Server`] and [`crate::Client`].
 #[derive(Clone)]
 pub(crate) struct Options {
@@ -31,8 +43,8 @@ pub(crate) struct Options {
     pub domains: HashMap<String, DomainPredicate>,
     /// The user id this endpoint presents (set by a client's PLAIN security).
     pub local_user_id: Vec<u8>,
-    /// Run the socket task on its own thread rather than on the caller's runtime.
-    pub own_thread: bool,
+    /// Where the socket task runs.
+    pub socket_loop: SocketLoop,
     /// What a server does when a connected user id logs in again.
     pub second_login: crate::SecondLogin,
 }
@@ -49,7 +61,7 @@ impl Default for Options {
             use_global: true,
             domains: HashMap::new(),
             local_user_id: Vec::new(),
-            own_thread: false,
+            socket_loop: SocketLoop::OnRuntime,
             second_login: crate::SecondLogin::default(),
         }
     }
@@ -132,14 +144,11 @@ macro_rules! option_setters {
             self
         }
 
-        /// Runs the socket loop on a thread of its own (a server's default) rather
-        /// than as a task of the runtime that starts it (a client's default).
-        /// Its own thread wakes straight from the socket, not via the runtime's
-        /// worker pool: lower latency, one OS thread more. Handlers run on the
-        /// starting runtime either way (sync ones on the socket loop, so keep
-        /// them short).
-        pub fn own_thread(mut self, own: bool) -> Self {
-            self.opts.own_thread = own;
+        /// Where the socket loop runs: on a thread of its own (a server's
+        /// default) or as a task of the runtime that starts it (a client's
+        /// default). See [`SocketLoop`](crate::SocketLoop).
+        pub fn socket_loop(mut self, place: $crate::SocketLoop) -> Self {
+            self.opts.socket_loop = place;
             self
         }
 
@@ -198,7 +207,10 @@ impl Running {
         }
         // The router's connections run on the runtime current at its creation:
         // the socket task's own, when it gets a thread.
-        let thread = opts.own_thread.then(OwnThread::new).transpose()?;
+        let socket_loop = opts.socket_loop;
+        let thread = (opts.socket_loop == SocketLoop::OwnThread)
+            .then(OwnThread::new)
+            .transpose()?;
         let entered = thread.as_ref().and_then(OwnThread::enter);
         let (router, incoming): (Router, tokio::sync::mpsc::UnboundedReceiver<Incoming>) =
             Router::new(config);
@@ -222,6 +234,7 @@ impl Running {
             second_login: opts.second_login,
             live: Mutex::new(Default::default()),
             gone_hooks: Mutex::new(Vec::new()),
+            layers: Mutex::new(HashMap::new()),
             id: {
                 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
                 NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
@@ -229,7 +242,7 @@ impl Running {
         });
         let handlers = tokio::runtime::Handle::current();
         let engine = Engine::new(shared.clone(), router, incoming, rx, role);
-        let engine = engine.run_handlers_on(handlers, thread.is_some());
+        let engine = engine.run_handlers_on(handlers, socket_loop);
         let thread = match thread {
             Some(thread) => Some(thread.spawn(thread_name(&shared.label), engine.run())?),
             None => {

@@ -48,6 +48,21 @@ pub enum Error {
         /// The bytes waiting for it.
         queued: usize,
     },
+    /// A stub called a method its interface does not have (a method number
+    /// past its table, or an object of another interface).
+    #[error("{interface} has no method {method}")]
+    NoSuchMethod {
+        /// The interface called.
+        interface: String,
+        /// The method, by name or number.
+        method: String,
+    },
+    /// A call on a null capability (an interface field that was never set).
+    #[error("a null {interface} capability cannot be called")]
+    NullCapability {
+        /// Its interface.
+        interface: String,
+    },
     /// An endpoint string is not one pseud can use.
     #[error(
         "{endpoint:?} is not an endpoint: {reason} (expected tcp://host:port, ipc://path or inproc://name)"

@@ -66,6 +66,34 @@ impl Remote {
         self.shared.is_live(routing_id)
     }
 
+    /// The state of type `T` a layer above keeps for this endpoint (cara keeps
+    /// its capability tables so): made by `make` on first use, under a lock (so
+    /// `make` runs once; it must not ask for endpoint state itself), and dropped
+    /// when the endpoint stops. Two endpoints in one process never share it.
+    pub fn endpoint_state<T: std::any::Any + Send + Sync>(
+        &self,
+        make: impl FnOnce() -> T,
+    ) -> std::sync::Arc<T> {
+        let mut layers = self.shared.layers.lock().unwrap_or_else(|p| p.into_inner());
+        let id = std::any::TypeId::of::<T>();
+        if let Some(state) = layers.get(&id).and_then(|s| s.clone().downcast::<T>().ok()) {
+            return state;
+        }
+        let state = std::sync::Arc::new(make());
+        layers.insert(id, state.clone());
+        state
+    }
+
+    /// The endpoint's state of type `T`, if a layer made it.
+    pub fn existing_endpoint_state<T: std::any::Any + Send + Sync>(
+        &self,
+    ) -> Option<std::sync::Arc<T>> {
+        let layers = self.shared.layers.lock().unwrap_or_else(|p| p.into_inner());
+        layers
+            .get(&std::any::TypeId::of::<T>())
+            .and_then(|s| s.clone().downcast::<T>().ok())
+    }
+
     /// The endpoint's per-peer limits.
     pub fn limits(&self) -> &crate::Limits {
         &self.shared.limits

@@ -53,7 +53,7 @@ mod zmtp;
 
 pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_GRACE};
 pub use context::Context;
-pub use endpoint::{DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT};
+pub use endpoint::{DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT, SocketLoop};
 pub use engine::{DomainPredicate, PeerEvent};
 pub use error::{
     Error, Fault, PANIC_ERROR, PROTOCOL_ERROR, RemoteError, SERVICE_NOT_FOUND, TYPE_ERROR,

@@ -103,9 +103,9 @@ impl Server {
             endpoints: Vec::new(),
             security: ServerSecurity::Noop,
             // A server's latency should not depend on how busy the application's
-            // worker pool is: its socket loop gets a thread (see `own_thread`).
+            // worker pool is: its socket loop gets a thread (see `SocketLoop`).
             opts: Options {
-                own_thread: true,
+                socket_loop: crate::SocketLoop::OwnThread,
                 ..Options::default()
             },
         }

@@ -74,8 +74,9 @@ fn a_servers_socket_loop_has_its_own_thread_and_handlers_spawn_onto_the_app() {
 #[test]
 fn without_its_own_thread_the_socket_loop_is_a_task_of_the_app() {
     let _serial = serial();
-    let (sync_thread, spawned, async_thread) =
-        app_runtime().block_on(handler_threads(Server::builder("tasked").own_thread(false)));
+    let (sync_thread, spawned, async_thread) = app_runtime().block_on(handler_threads(
+        Server::builder("tasked").socket_loop(pseud::SocketLoop::OnRuntime),
+    ));
     assert_eq!(sync_thread, "app-worker");
     assert_eq!(spawned, "app-worker");
     assert_eq!(async_thread, "app-worker");
@@ -92,7 +93,10 @@ fn a_client_may_have_its_own_thread_too() {
                 ctx.caller().call::<String>("client.where", ()).await
             })
             .unwrap();
-        let client = common::client(&server, Client::builder().own_thread(true));
+        let client = common::client(
+            &server,
+            Client::builder().socket_loop(pseud::SocketLoop::OwnThread),
+        );
         client.register("client.where", thread_name).unwrap();
 
         for i in 0..100 {

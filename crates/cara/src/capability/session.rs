@@ -1,12 +1,12 @@
 //! The capability state of one endpoint (a server or a client): what it exported
 //! to each peer, what it imported from each, and what it learned of each peer's
-//! conventions. Sessions are created on first use and installed on the endpoint's
-//! registry (`call`, `cara.release`).
+//! conventions. Sessions are created on first use, kept by the endpoint, and
+//! installed on its registry (`call`, `cara.release`).
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Once, Weak};
 
-use pseud::{Args, Context, Function, PeerEvent, Registry, Remote};
+use pseud::{Args, Context, Function, Registry, Remote};
 
 use super::dialect::Dialect;
 use super::exports::PeerExports;
@@ -17,9 +17,10 @@ use super::wire::{CALL, RELEASE};
 /// Who a connection's peer is, as the socket sees it (its routing id).
 pub(crate) type PeerKey = Vec<u8>;
 
-/// The capability state of one endpoint.
+/// The capability state of one endpoint, kept by the endpoint itself
+/// (`Remote::endpoint_state`): two endpoints in one process are independent, and
+/// the state goes when the endpoint stops.
 pub(crate) struct Session {
-    endpoint: u64,
     pub(super) is_client: bool,
     pub(super) user_id: Vec<u8>,
     /// Objects one peer may hold exported (`Limits::max_exports`).
@@ -27,44 +28,43 @@ pub(crate) struct Session {
     pub(super) exports: Mutex<HashMap<PeerKey, PeerExports>>,
     pub(super) imports: Mutex<HashMap<(PeerKey, u64), Weak<Import>>>,
     pub(super) dialects: Mutex<HashMap<PeerKey, Dialect>>,
+    /// `call`, `cara.release` and the disconnect hook are installed once.
+    installed: Once,
 }
-
-static SESSIONS: LazyLock<Mutex<HashMap<u64, Arc<Session>>>> = LazyLock::new(Default::default);
 
 /// The session of the endpoint `remote` belongs to (created and installed on first use).
 pub(crate) fn session_for(remote: &Remote) -> Arc<Session> {
-    let endpoint = remote.endpoint_id();
-    let mut sessions = SESSIONS.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(s) = sessions.get(&endpoint) {
-        return s.clone();
-    }
-    let session = Arc::new(Session {
-        endpoint,
+    let session = remote.endpoint_state(|| Session {
         is_client: remote.is_client_endpoint(),
         user_id: remote.local_user_id().to_vec(),
         max_exports: remote.limits().max_exports,
         exports: Mutex::new(HashMap::new()),
         imports: Mutex::new(HashMap::new()),
         dialects: Mutex::new(HashMap::new()),
+        installed: Once::new(),
     });
-    install(&session, &remote.local_registry());
-    let weak = Arc::downgrade(&session);
-    remote.on_connection_gone(move |routing_id| {
-        if let Some(s) = weak.upgrade() {
-            s.peer_gone(routing_id);
-        }
+    session.installed.call_once(|| {
+        install(&session, &remote.local_registry());
+        // Weak: the endpoint owns the session, not the other way round.
+        let weak = Arc::downgrade(&session);
+        remote.on_connection_gone(move |routing_id| {
+            if let Some(s) = weak.upgrade() {
+                s.peer_gone(routing_id);
+            }
+        });
     });
-    watch(&session, remote.peer_events());
-    sessions.insert(endpoint, session.clone());
     session
 }
 
 /// Registers `call` and `cara.release` on the endpoint's registry.
+/// The handlers hold the session weakly: the endpoint owns it (a registry may
+/// outlive its endpoint, and must not keep the endpoint's objects alive).
 fn install(session: &Arc<Session>, registry: &Registry) {
-    let s = session.clone();
+    let weak = Arc::downgrade(session);
     let call = move |ctx: Context, args: Args| {
-        let s = s.clone();
+        let s = weak.upgrade();
         async move {
+            let s = s.ok_or_else(stopped)?;
             match s.prepare_call(&ctx, args)? {
                 Prepared::Local { future, here } => {
                     let result = crate::dispatch::scope_caller(ctx, future).await?;
@@ -74,21 +74,29 @@ fn install(session: &Arc<Session>, registry: &Registry) {
             }
         }
     };
-    let s = session.clone();
+    let weak = Arc::downgrade(session);
     let release = move |ctx: Context, id: u64, count: u64| {
-        s.release(ctx.routing_id(), id, count);
+        if let Some(s) = weak.upgrade() {
+            s.release(ctx.routing_id(), id, count);
+        }
     };
     // Registration of fixed names with valid handlers cannot fail.
     let _ = registry.register(CALL, Function::new(call));
     let _ = registry.register(RELEASE, Function::new(release));
 }
 
+fn stopped() -> pseud::Fault {
+    pseud::Fault::new(
+        "ServiceUnavailableError",
+        "the endpoint is stopping; its objects are gone",
+    )
+}
+
 /// How many objects the endpoint of `remote` has exported (to all its peers):
 /// what is kept alive for others. For diagnostics and tests.
 pub fn exported_objects(remote: &Remote) -> usize {
-    let sessions = SESSIONS.lock().unwrap_or_else(|p| p.into_inner());
-    sessions
-        .get(&remote.endpoint_id())
+    remote
+        .existing_endpoint_state::<Session>()
         .map(|s| s.lock_exports().values().map(|t| t.len()).sum())
         .unwrap_or(0)
 }
@@ -98,31 +106,9 @@ pub fn exported_objects(remote: &Remote) -> usize {
 /// as the original cara does). For diagnostics and tests.
 pub fn sends_releases(remote: &Remote) -> bool {
     // A look only: an endpoint without a session has learned nothing yet.
-    let session = SESSIONS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&remote.endpoint_id())
-        .cloned();
+    let session = remote.existing_endpoint_state::<Session>();
     let peer = remote.connection_key().unwrap_or_default();
     session.is_none_or(|s| s.releases(&peer) == super::dialect::Releases::Served)
-}
-
-/// Forgets the session when the endpoint closes. (Peers that go are forgotten
-/// by the `on_connection_gone` hook, which never lags.)
-fn watch(session: &Arc<Session>, mut events: tokio::sync::broadcast::Receiver<PeerEvent>) {
-    let endpoint = session.endpoint;
-    let Ok(handle) = tokio::runtime::Handle::try_current() else {
-        return;
-    };
-    handle.spawn(async move {
-        while let Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) =
-            events.recv().await
-        {}
-        SESSIONS
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&endpoint);
-    });
 }
 
 impl Session {

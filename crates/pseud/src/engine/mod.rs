@@ -60,12 +60,8 @@ pub(crate) struct Engine {
     outq: Vec<Outgoing>,
     /// Links with messages queued but not yet written (see `Link::send`).
     dirty: Vec<Arc<Link>>,
-    /// The task just woke from waiting: the next receive may pause after a reply.
-    woke: bool,
-    /// A receive stopped after delivering a reply, to let its caller run first.
-    paused: bool,
-    /// The last message received was the reply to the only call in flight.
-    delivered: bool,
+    /// When to yield to a lone caller (see [`Pause`]).
+    pause: Pause,
     /// Calls to our server sent before the connection was up.
     parked: Vec<Outgoing>,
     /// Why the last handshake with our server failed, until one succeeds.
@@ -78,16 +74,38 @@ pub(crate) struct Engine {
     running: HashMap<TaskId, RunningTask>,
     next_task: TaskId,
     stopping: Option<(oneshot::Sender<()>, Instant)>,
-    is_client: bool,
+    side: Side,
     /// A client's server: greeted with a HEARTBEAT once each handshake succeeds.
     greet: Option<Arc<[u8]>>,
     /// A client's view of its connection, for failing fast (see `peers`).
     link: ServerLink,
     /// The runtime that runs async handlers (the one that started the endpoint).
     handlers: Option<tokio::runtime::Handle>,
-    /// This task runs on a thread of its own: handlers are invoked inside the
-    /// `handlers` runtime's context, so that what they spawn lands there too.
-    own_thread: bool,
+    /// Where this task runs. On a thread of its own, handlers are invoked
+    /// inside the `handlers` runtime's context, so that what they spawn lands
+    /// there too.
+    socket_loop: crate::SocketLoop,
+}
+
+/// Which end of the protocol the engine is (what [`Role`] leaves once started).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Server,
+    Client,
+}
+
+/// The lone-caller optimisation's state: after waking, the engine stops its
+/// receive pass once it delivered the reply to the only call in flight, and
+/// yields, so that the caller (likely to call again at once) runs first and its
+/// next call goes out in this pass rather than after another wake-up.
+#[derive(Default)]
+struct Pause {
+    /// The task just woke from waiting: the next receive may pause after a reply.
+    woke: bool,
+    /// A receive stopped after delivering a reply, to let its caller run first.
+    paused: bool,
+    /// The last message received was the reply to the only call in flight.
+    delivered: bool,
 }
 
 /// A connected peer.
@@ -151,12 +169,12 @@ impl Engine {
         rx: mpsc::UnboundedReceiver<Command>,
         role: Role,
     ) -> Self {
-        let (is_client, greet, connect_grace) = match role {
-            Role::Server => (false, None, Duration::ZERO),
+        let (side, greet, connect_grace) = match role {
+            Role::Server => (Side::Server, None, Duration::ZERO),
             Role::Client {
                 server,
                 connect_grace,
-            } => (true, Some(server), connect_grace),
+            } => (Side::Client, Some(server), connect_grace),
         };
         Engine {
             shared,
@@ -167,9 +185,7 @@ impl Engine {
             blocked: Vec::new(),
             outq: Vec::new(),
             dirty: Vec::new(),
-            woke: false,
-            paused: false,
-            delivered: false,
+            pause: Pause::default(),
             parked: Vec::new(),
             handshake_failure: None,
             peers: HashMap::new(),
@@ -177,26 +193,26 @@ impl Engine {
             running: HashMap::new(),
             next_task: 0,
             stopping: None,
-            is_client,
+            side,
             greet,
             link: ServerLink {
                 connect_grace,
                 ..ServerLink::default()
             },
             handlers: None,
-            own_thread: false,
+            socket_loop: crate::SocketLoop::OnRuntime,
         }
     }
 
-    /// Runs async handlers on `runtime`; `own_thread` says this task will not run
-    /// on it but on a thread of its own.
+    /// Runs async handlers on `runtime`; `socket_loop` says whether this task
+    /// runs on it or on a thread of its own.
     pub(crate) fn run_handlers_on(
         mut self,
         runtime: tokio::runtime::Handle,
-        own_thread: bool,
+        socket_loop: crate::SocketLoop,
     ) -> Self {
         self.handlers = Some(runtime);
-        self.own_thread = own_thread;
+        self.socket_loop = socket_loop;
         self
     }
 
@@ -229,15 +245,16 @@ impl Engine {
             }
             self.flush_out();
             // (On its own thread, the caller runs elsewhere anyway.)
-            let may_pause =
-                std::mem::take(&mut self.woke) && self.stopping.is_none() && !self.own_thread;
+            let may_pause = std::mem::take(&mut self.pause.woke)
+                && self.stopping.is_none()
+                && self.socket_loop == crate::SocketLoop::OnRuntime;
             busy |= self.drain_incoming(may_pause);
             self.flush_out();
-            if self.paused {
+            if self.pause.paused {
                 // The only caller waiting just got its reply and likely calls again
                 // at once: let it (and the other ready tasks) run first, so its call
                 // goes out in this pass rather than after a wake-up.
-                self.paused = false;
+                self.pause.paused = false;
                 tokio::task::yield_now().await;
                 continue;
             }
@@ -249,7 +266,7 @@ impl Engine {
             }
             let stop_deadline = self.stopping.as_ref().map(|(_, d)| *d);
             tracing::trace!("idle");
-            self.woke = true;
+            self.pause.woke = true;
             let room = self.room.clone();
             tokio::select! {
                 biased;
@@ -331,6 +348,16 @@ impl Engine {
             let _ = done.send(());
         }
         self.shared.closed.send_replace(true);
+        // What layers kept for this endpoint goes with it (and with it any
+        // reference cycle through their objects back to the endpoint).
+        let layers =
+            std::mem::take(&mut *self.shared.layers.lock().unwrap_or_else(|p| p.into_inner()));
+        self.shared
+            .gone_hooks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        drop(layers);
         tracing::debug!("socket task stopped");
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use super::{Engine, Outgoing, Peer, PeerEvent, Pending, Route, WireId};
+use super::{Engine, Outgoing, Peer, PeerEvent, Pending, Route, Side, WireId};
 use crate::error::Error;
 use crate::protocol::{MessageId, MessageType, hex};
 use crate::zmtp::Incoming;
@@ -33,7 +33,7 @@ impl Engine {
                 conn,
             } => {
                 tracing::debug!(%endpoint, routing_id = %hex(&routing_id), user = %String::from_utf8_lossy(&user_id), "handshake succeeded");
-                if !self.is_client {
+                if self.side == Side::Server {
                     self.second_login(&user_id);
                 }
                 if let Some(old) = self.peers.remove(&routing_id) {
@@ -47,7 +47,7 @@ impl Engine {
                 self.shared.set_live(&routing_id, true);
                 let peer = Peer::new(user_id.clone(), link, conn);
                 self.peers.insert(routing_id.clone(), peer);
-                if self.is_client {
+                if self.side == Side::Client {
                     self.server_connected(&routing_id, &endpoint);
                 } else {
                     self.learn_route(&user_id, &routing_id);
@@ -66,7 +66,7 @@ impl Engine {
                     return; // a connection that was taken over
                 }
                 tracing::info!(%endpoint, routing_id = %hex(&routing_id), "connection lost");
-                if self.is_client {
+                if self.side == Side::Client {
                     self.server_lost(&routing_id);
                 } else {
                     self.forget_peer(&routing_id);
@@ -76,7 +76,7 @@ impl Engine {
                 endpoint,
                 status,
                 reason,
-            } => match (self.is_client, status) {
+            } => match (self.side == Side::Client, status) {
                 (true, Some(status)) => {
                     tracing::warn!(%endpoint, status, "the server refused our credentials");
                     self.handshake_failed(Error::Unauthorized(format!(
@@ -93,7 +93,7 @@ impl Engine {
             },
             Incoming::ConnectRetried { endpoint, reason } => {
                 tracing::debug!(%endpoint, %reason, "connect failed; retrying");
-                if self.is_client && self.link.connected_at.is_none() {
+                if self.side == Side::Client && self.link.connected_at.is_none() {
                     self.connect_failed(&endpoint);
                 }
             }

@@ -9,7 +9,8 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
 use super::{
-    Command, Engine, Outgoing, RECV_BATCH, RawReply, Route, RunningTask, Shared, WireId, error_body,
+    Command, Engine, Outgoing, RECV_BATCH, RawReply, Route, RunningTask, Shared, Side, WireId,
+    error_body,
 };
 use crate::context::Context;
 use crate::error::{Error, Fault, PROTOCOL_ERROR, SERVICE_NOT_FOUND};
@@ -33,10 +34,10 @@ impl Engine {
             match self.incoming.try_recv() {
                 Ok(item) => {
                     received += 1;
-                    self.delivered = false;
+                    self.pause.delivered = false;
                     self.on_incoming(item);
-                    if may_pause && self.delivered {
-                        self.paused = true;
+                    if may_pause && self.pause.delivered {
+                        self.pause.paused = true;
                         break;
                     }
                 }
@@ -48,7 +49,7 @@ impl Engine {
 
     pub(super) fn on_message(&mut self, routing_id: Arc<[u8]>, mut frames: Vec<Bytes>) {
         let user_id: Vec<u8> = match self.peers.get(&routing_id) {
-            Some(peer) if !self.is_client => peer.user_id.clone(),
+            Some(peer) if self.side == Side::Server => peer.user_id.clone(),
             Some(_) => Vec::new(),
             // A message of a connection already taken over or gone.
             None => return,
@@ -138,7 +139,7 @@ impl Engine {
 
     /// Points `user_id`'s route at the connection it last used.
     pub(super) fn learn_route(&mut self, user_id: &[u8], routing_id: &Arc<[u8]>) {
-        if self.is_client {
+        if self.side == Side::Client {
             return;
         }
         if self.routes.get(user_id) != Some(routing_id) {
@@ -157,7 +158,7 @@ impl Engine {
             Some((p, was_last)) => {
                 // Only a lone caller gains from a pause; with more calls in
                 // flight, their replies keep this task busy anyway.
-                self.delivered = was_last;
+                self.pause.delivered = was_last;
                 let _ = p.tx.send(Ok(RawReply { kind, body }));
             }
             None => {
@@ -210,7 +211,7 @@ impl Engine {
         let _runtime = self
             .handlers
             .as_ref()
-            .filter(|_| self.own_thread)
+            .filter(|_| self.socket_loop == crate::SocketLoop::OwnThread)
             .map(tokio::runtime::Handle::enter);
         match start_call(&self.shared, user_id, routing_id.clone(), work) {
             Started::Ready(result) => self.reply(routing_id, id, result),

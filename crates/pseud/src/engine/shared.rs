@@ -170,6 +170,10 @@ pub(crate) struct Shared {
     /// Called on the socket task with the routing id of each connection that
     /// goes, once, in order (layers that keep per-connection state free it).
     pub gone_hooks: Mutex<Vec<GoneHook>>,
+    /// State layers above keep for this endpoint, one per type (see
+    /// `Remote::endpoint_state`); cleared when the socket task ends, which also
+    /// breaks any cycle back to this `Shared`.
+    pub layers: Mutex<HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
 }
 
 /// See [`Shared::gone_hooks`].
