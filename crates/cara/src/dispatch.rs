@@ -30,11 +30,17 @@ impl InterfaceInfo {
     /// The name method number `index` is served and called under:
     /// `<Interface>.<method>`, or `<Interface>.<Declaring>.<method>` for an
     /// inherited method whose name an earlier method already took.
-    pub fn served_name(&self, index: usize) -> String {
-        let Some(m) = self.methods.get(index) else {
-            return String::new();
-        };
-        if self.methods[..index].iter().any(|x| x.name == m.name) {
+    /// `None` for an index past the table.
+    pub fn served_name(&self, index: usize) -> Option<String> {
+        self.methods
+            .get(index)
+            .map(|m| self.served_name_of(index, m))
+    }
+
+    /// [`InterfaceInfo::served_name`] of `m`, which is method number `index`.
+    pub(crate) fn served_name_of(&self, index: usize, m: &MethodInfo) -> String {
+        let earlier = self.methods.get(..index).unwrap_or_default();
+        if earlier.iter().any(|x| x.name == m.name) {
             format!("{}.{}", self.name, m.wire_name)
         } else {
             format!("{}.{}", self.name, m.name)

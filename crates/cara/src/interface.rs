@@ -21,7 +21,7 @@ pub fn serve<D: Dispatch>(registry: &Registry, dispatcher: D) -> Result<(), pseu
     let dispatcher = Arc::new(dispatcher);
     let info = dispatcher.info();
     for (index, method) in info.methods.iter().enumerate() {
-        let served_name = info.served_name(index);
+        let served_name = info.served_name_of(index, method);
         let d = dispatcher.clone();
         let handler = move |ctx: Context, args: Args| {
             let d = d.clone();
@@ -189,7 +189,7 @@ impl Stub {
             Target::Named(remote) => {
                 let ctx = PeerCtx::for_remote(remote);
                 let args = ctx.encode(args)?;
-                let served = self.info.served_name(method);
+                let served = self.info.served_name_of(method, m);
                 let named = RegisteredMethod {
                     interface_id: self.info.id,
                     qualified: &served,
@@ -225,10 +225,11 @@ impl Stub {
                 let ctx = PeerCtx::Loopback(std::sync::Mutex::new(Vec::new()));
                 let args = ctx.enter(args);
                 let info = object.info();
-                let Some(index) = info
+                let Some((index, found)) = info
                     .methods
                     .iter()
-                    .position(|x| x.interface_id == m.interface_id && x.ordinal == m.ordinal)
+                    .enumerate()
+                    .find(|(_, x)| x.interface_id == m.interface_id && x.ordinal == m.ordinal)
                 else {
                     return Err(pseud::Error::NoSuchMethod {
                         interface: format!("the object ({})", info.name),
@@ -236,7 +237,7 @@ impl Stub {
                     });
                 };
                 // A panic looks as it would to a remote caller: a PanicError.
-                let name = info.served_name(index);
+                let name = info.served_name_of(index, found);
                 let panicked = |p| pseud::Error::Remote(Fault::from_panic(&name, p).into_remote());
                 let future = ctx
                     .enter(|| {

@@ -7,32 +7,7 @@ use std::io;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-const MORE: u8 = 0x01;
-const LONG: u8 = 0x02;
-const COMMAND: u8 = 0x04;
-
-/// The 64-byte greeting: signature, version 3.1, mechanism NULL, not as-server.
-fn greeting() -> [u8; 64] {
-    let mut g = [0u8; 64];
-    g[0] = 0xff;
-    g[9] = 0x7f;
-    g[10] = 3;
-    g[11] = 1;
-    g[12..16].copy_from_slice(b"NULL");
-    g
-}
-
-/// A READY command body with the given socket type.
-fn ready(socket_type: &str) -> Vec<u8> {
-    let mut body = vec![5];
-    body.extend_from_slice(b"READY");
-    let name = b"Socket-Type";
-    body.push(name.len() as u8);
-    body.extend_from_slice(name);
-    body.extend_from_slice(&(socket_type.len() as u32).to_be_bytes());
-    body.extend_from_slice(socket_type.as_bytes());
-    body
-}
+use cara_bench::{COMMAND, LONG, MORE, greeting, push_command, ready_properties};
 
 /// Exchanges greetings and READY commands; `socket_type` is ours (`DEALER`/`ROUTER`).
 pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
@@ -49,7 +24,9 @@ pub async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
             "not a ZMTP 3 NULL peer",
         ));
     }
-    write_frame(stream, COMMAND, &ready(socket_type)).await?;
+    let mut ready = Vec::new();
+    push_command(&mut ready, "READY", &ready_properties(socket_type));
+    stream.write_all(&ready).await?;
     stream.flush().await?;
     let (flags, body) = read_frame(stream).await?;
     if flags & COMMAND == 0 || !body.starts_with(b"\x05READY") {

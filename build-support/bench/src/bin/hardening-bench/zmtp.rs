@@ -14,12 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::Res;
 
-/// Another frame of the same message follows.
-const MORE: u8 = 0x01;
-/// The size field is 8 bytes, not 1.
-const LONG: u8 = 0x02;
-/// A command (READY, PING, PONG), not a message frame.
-const COMMAND: u8 = 0x04;
+use cara_bench::{COMMAND, LONG, MORE, greeting, push_command, push_frame, ready_properties};
 
 /// pseud type bytes (protocol.md, "Type bytes").
 pub const WORK: u8 = 0x03;
@@ -32,30 +27,6 @@ pub const ERROR: u8 = 0x10;
 /// echo is about that big).
 const MAX_FRAME: u64 = 64 * 1024 * 1024;
 
-/// The 64-byte ZMTP 3.1 greeting of a NULL client: signature `ff 00..00 7f`,
-/// version 3.1, mechanism "NULL" padded with zeros, as-server 0, filler.
-fn greeting() -> [u8; 64] {
-    let mut g = [0u8; 64];
-    g[0] = 0xff;
-    g[9] = 0x7f;
-    g[10] = 3;
-    g[11] = 1;
-    g[12..16].copy_from_slice(b"NULL");
-    g
-}
-
-/// Appends one frame: flags, size (1 byte, or 8 bytes big-endian with LONG), body.
-pub fn push_frame(out: &mut Vec<u8>, flags: u8, body: &[u8]) {
-    if body.len() <= 255 {
-        out.push(flags);
-        out.push(body.len() as u8);
-    } else {
-        out.push(flags | LONG);
-        out.extend_from_slice(&(body.len() as u64).to_be_bytes());
-    }
-    out.extend_from_slice(body);
-}
-
 /// Appends one pseud message as a DEALER sends it: `["", "v1", id, kind, body]`.
 pub fn push_message(out: &mut Vec<u8>, id: &[u8; 16], kind: u8, body: &[u8]) {
     push_frame(out, MORE, b"");
@@ -63,15 +34,6 @@ pub fn push_message(out: &mut Vec<u8>, id: &[u8; 16], kind: u8, body: &[u8]) {
     push_frame(out, MORE, id);
     push_frame(out, MORE, &[kind]);
     push_frame(out, 0, body);
-}
-
-/// A ZMTP command frame: `[name length] [name] [data]`.
-fn push_command(out: &mut Vec<u8>, name: &str, data: &[u8]) {
-    let mut body = Vec::with_capacity(1 + name.len() + data.len());
-    body.push(name.len() as u8);
-    body.extend_from_slice(name.as_bytes());
-    body.extend_from_slice(data);
-    push_frame(out, COMMAND, &body);
 }
 
 /// A connected, handshaken DEALER.
@@ -112,12 +74,7 @@ impl Dealer {
         stream.set_read_timeout(Some(Duration::from_secs(5)))?;
         stream.set_write_timeout(Some(Duration::from_secs(5)))?;
         let mut hello = greeting().to_vec();
-        // Metadata (RFC 37): name length u8, name, value length u32 BE, value.
-        let mut props = vec![11u8];
-        props.extend_from_slice(b"Socket-Type");
-        props.extend_from_slice(&6u32.to_be_bytes());
-        props.extend_from_slice(b"DEALER");
-        push_command(&mut hello, "READY", &props);
+        push_command(&mut hello, "READY", &ready_properties("DEALER"));
         (&stream).write_all(&hello)?;
         let mut reader = BufReader::new(stream.try_clone()?);
         let mut theirs = [0u8; 64];
