@@ -28,6 +28,12 @@
 //! | `FUZZ_SLOW_MS` | an input that takes longer is a finding | 2000 |
 //! | `FUZZ_REPLAY` | a file or directory of inputs to run instead of fuzzing | none |
 //! | `FUZZ_FINDINGS` | where findings are saved | `<target dir>/fuzz-findings` |
+//! | `FUZZ_LAST_INPUT` | a file each input is written to before it runs (slow; for aborts) | none |
+//!
+//! A panic, a slow input and a hang are reported with the input; an abort (a failed
+//! allocation, a stack overflow) ends the process before anything can be said, so
+//! each target prints its seed when it starts: rerun with that `FUZZ_SEED` and
+//! `FUZZ_LAST_INPUT` set, and the file holds the input that aborted.
 
 mod corpus;
 mod finding;

@@ -112,8 +112,15 @@ impl Target {
     /// panics at the same place) or took longer than `FUZZ_SLOW_MS`. An input that
     /// hangs ends the process instead (see the watchdog). Also panics when the corpus
     /// cannot be read or is empty.
-    pub fn run<F: FnMut(&[u8])>(self, mut target: F) -> Report {
-        let settings = Settings::from_env();
+    pub fn run<F: FnMut(&[u8])>(self, target: F) -> Report {
+        self.run_with(&Settings::from_env(), target)
+    }
+
+    /// [`run`](Self::run) with these settings instead of the environment's.
+    ///
+    /// # Panics
+    /// As [`run`](Self::run).
+    pub fn run_with<F: FnMut(&[u8])>(self, settings: &Settings, mut target: F) -> Report {
         let corpus = match load_corpus(&self.corpus) {
             Ok(corpus) if !corpus.is_empty() => corpus,
             Ok(_) => panic!(
@@ -136,11 +143,17 @@ impl Target {
         );
         let mut run = Run {
             name: &self.name,
-            settings: &settings,
+            settings,
             dir,
             watchdog,
             target: &mut target,
         };
+        eprintln!(
+            "fuzz {}: starting with FUZZ_SEED={:#x} ({} corpus files)",
+            self.name,
+            settings.seed,
+            corpus.len()
+        );
         let started = Instant::now();
         let (files, iterations) = match &settings.replay {
             Some(path) => (run.replay(path), 0),
@@ -210,6 +223,11 @@ impl<F: FnMut(&[u8])> Run<'_, F> {
     }
 
     fn one(&mut self, input: &[u8], origin: Origin) {
+        if let Some(path) = &self.settings.last_input
+            && let Err(e) = std::fs::write(path, input)
+        {
+            panic!("FUZZ_LAST_INPUT={}: {e}", path.display());
+        }
         self.watchdog.arm(input, &origin);
         let started = Instant::now();
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| (self.target)(input)));

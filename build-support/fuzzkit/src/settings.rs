@@ -22,6 +22,24 @@ pub struct Settings {
     pub replay: Option<PathBuf>,
     /// Where findings are saved, one directory per target (`FUZZ_FINDINGS`).
     pub findings: PathBuf,
+    /// A file each input is written to before it runs (`FUZZ_LAST_INPUT`): what an
+    /// abort (a failed allocation, a stack overflow) leaves no other trace of.
+    pub last_input: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    /// The settings of a run with none of the variables set.
+    fn default() -> Self {
+        Settings {
+            seed: DEFAULT_SEED,
+            iterations: None,
+            budget: None,
+            slow: Duration::from_millis(2000),
+            replay: None,
+            findings: default_findings_dir(),
+            last_input: None,
+        }
+    }
 }
 
 impl Settings {
@@ -31,8 +49,9 @@ impl Settings {
     /// On a variable that is set but malformed: a fuzz run that silently ignored
     /// `FUZZ_ITERS=1e6` would report a budget it did not spend.
     pub fn from_env() -> Self {
+        let default = Settings::default();
         Settings {
-            seed: var("FUZZ_SEED", parse_u64).unwrap_or(DEFAULT_SEED),
+            seed: var("FUZZ_SEED", parse_u64).unwrap_or(default.seed),
             iterations: var("FUZZ_ITERS", parse_u64),
             budget: var("FUZZ_SECS", |s| {
                 s.parse::<f64>()
@@ -40,11 +59,10 @@ impl Settings {
                     .filter(|secs| secs.is_finite() && *secs >= 0.0)
                     .map(Duration::from_secs_f64)
             }),
-            slow: Duration::from_millis(var("FUZZ_SLOW_MS", parse_u64).unwrap_or(2000)),
+            slow: var("FUZZ_SLOW_MS", parse_u64).map_or(default.slow, Duration::from_millis),
             replay: std::env::var_os("FUZZ_REPLAY").map(PathBuf::from),
-            findings: std::env::var_os("FUZZ_FINDINGS")
-                .map(PathBuf::from)
-                .unwrap_or_else(default_findings_dir),
+            findings: std::env::var_os("FUZZ_FINDINGS").map_or(default.findings, PathBuf::from),
+            last_input: std::env::var_os("FUZZ_LAST_INPUT").map(PathBuf::from),
         }
     }
 
@@ -115,10 +133,11 @@ mod tests {
 
     #[test]
     fn the_hang_limit_exceeds_the_slow_limit() {
-        let mut s = Settings::from_env();
-        s.slow = Duration::from_secs(4);
-        assert_eq!(s.hang(), Duration::from_secs(20));
-        s.slow = Duration::from_millis(10);
-        assert_eq!(s.hang(), Duration::from_secs(10));
+        let slow = |ms| Settings {
+            slow: Duration::from_millis(ms),
+            ..Settings::default()
+        };
+        assert_eq!(slow(4000).hang(), Duration::from_secs(20));
+        assert_eq!(slow(10).hang(), Duration::from_secs(10));
     }
 }

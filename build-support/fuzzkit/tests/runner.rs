@@ -1,8 +1,11 @@
 //! The runner end to end: a target with a planted bug is caught, reported with a
-//! reduced input, and the saved file replays it.
+//! reduced input, and the saved file replays it. The tests pass settings of their
+//! own, so that a FUZZ_* variable set for a fuzz run does not change them.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
+
+use fuzzkit::Settings;
 
 fn corpus(name: &str, seeds: &[(&str, &[u8])]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("fuzzkit-{name}-{}", std::process::id()));
@@ -54,7 +57,7 @@ fn a_clean_target_runs_its_budget_and_the_corpus() {
     let report = fuzzkit::Target::new("clean", &dir)
         .iterations(500)
         .max_len(32)
-        .run(|input| {
+        .run_with(&Settings::default(), |input| {
             assert!(input.len() <= 32 || input.starts_with(b"seed"));
             seen += 1;
         });
@@ -71,6 +74,8 @@ fn a_clean_target_runs_its_budget_and_the_corpus() {
 #[test]
 fn a_missing_corpus_is_an_error() {
     let missing = std::env::temp_dir().join("fuzzkit-no-such-corpus");
-    let result = catch_unwind(|| fuzzkit::Target::new("missing", &missing).run(|_| {}));
+    let result = catch_unwind(|| {
+        fuzzkit::Target::new("missing", &missing).run_with(&Settings::default(), |_| {})
+    });
     assert!(result.is_err());
 }
