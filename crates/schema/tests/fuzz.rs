@@ -180,6 +180,21 @@ fn deep_nesting_is_an_error_not_a_crash() {
     assert!(!check("value.capnp", &deep_value));
 }
 
+/// Found by fuzzing (src/fuzz.rs, schema_compile): the ordinal after
+/// `@0xffffffffffffffff` overflowed.
+#[test]
+fn an_ordinal_of_u64_max_is_an_error_not_an_overflow() {
+    for text in [
+        "struct S{k@0xffffffffffffffff:4;",
+        "@0xd1a3c8f2b4e6ff05;\nstruct S { a @0xffffffffffffffff :Int32; b @0xffffffffffffffff :Int32; }",
+    ] {
+        let err = cara_schema::Compiler::new()
+            .compile_sources(&[("fuzz.capnp", text)])
+            .unwrap_err();
+        assert!(err.to_string().contains("Skipped ordinal @0"), "{err}");
+    }
+}
+
 #[test]
 fn arbitrary_bytes_never_panic() {
     let mut rng = Rng(0x5eed_1234_abcd_0001);
