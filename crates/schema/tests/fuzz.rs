@@ -195,6 +195,28 @@ fn an_ordinal_of_u64_max_is_an_error_not_an_overflow() {
     }
 }
 
+/// Found by fuzzing (src/fuzz.rs, schema_parse): a file of many errors took time
+/// quadratic in their number to report (each counted lines from the top).
+#[test]
+fn many_errors_are_reported_in_linear_time() {
+    let started = Instant::now();
+    let lines = "\u{fffd}\u{8}\n".repeat(50_000);
+    let err = cara_schema::Compiler::new()
+        .compile_sources(&[("fuzz.capnp", &lines)])
+        .unwrap_err();
+    assert_eq!(
+        err.errors.len(),
+        100_001,
+        "two per line, and the missing id"
+    );
+    assert_eq!(err.errors[99_999].line, 50_000);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 #[test]
 fn arbitrary_bytes_never_panic() {
     let mut rng = Rng(0x5eed_1234_abcd_0001);
