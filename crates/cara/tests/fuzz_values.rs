@@ -73,7 +73,7 @@ fn cara_values(input: &[u8]) {
 #[test]
 fn fuzz_cara_values() {
     fuzzkit::Target::new("cara_values", corpus())
-        .iterations(15_000)
+        .iterations(40_000)
         .max_len(2048)
         .run(cara_values);
 }

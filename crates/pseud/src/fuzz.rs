@@ -114,7 +114,7 @@ fn json(input: &[u8]) {
 #[test]
 fn fuzz_messages() {
     fuzzkit::Target::new("messages", corpus("messages"))
-        .iterations(30_000)
+        .iterations(60_000)
         .max_len(2048)
         .run(messages);
 }

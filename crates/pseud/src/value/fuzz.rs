@@ -131,7 +131,7 @@ fn args_bytes(args: &[Value]) -> Vec<u8> {
 #[test]
 fn fuzz_msgpack() {
     fuzzkit::Target::new("msgpack", corpus("msgpack"))
-        .iterations(30_000)
+        .iterations(50_000)
         .max_len(2048)
         .run(msgpack);
 }
@@ -139,7 +139,7 @@ fn fuzz_msgpack() {
 #[test]
 fn fuzz_work() {
     fuzzkit::Target::new("work", corpus("work"))
-        .iterations(30_000)
+        .iterations(50_000)
         .max_len(1024)
         .dictionary(&[
             &b"\xa4call"[..],

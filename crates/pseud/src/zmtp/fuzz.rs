@@ -227,7 +227,7 @@ fn fuzz_frames() {
 #[test]
 fn fuzz_commands() {
     fuzzkit::Target::new("commands", corpus("commands"))
-        .iterations(25_000)
+        .iterations(100_000)
         .max_len(1024)
         .dictionary(NAMES)
         .run(check_command);

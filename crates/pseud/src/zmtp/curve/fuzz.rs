@@ -261,7 +261,7 @@ fn fuzz_curve_handshake() {
 fn fuzz_curve_messages() {
     let mut codecs = Codecs::new();
     fuzzkit::Target::new("curve_messages", corpus("curve_messages"))
-        .iterations(10_000)
+        .iterations(30_000)
         .max_len(1024)
         .dictionary(&[
             &b"\x07MESSAGE"[..],
