@@ -56,8 +56,9 @@ impl Finding<'_> {
                 let test = crate::settings::test_name().unwrap_or_else(|| "<test name>".into());
                 let package =
                     std::env::var("CARGO_PKG_NAME").unwrap_or_else(|_| "<package>".into());
+                let target = test_target(&package);
                 format!(
-                    "saved to {p}\nreplay: FUZZ_REPLAY={p} cargo test -p {package} -- --exact {test}",
+                    "saved to {p}\nreplay: FUZZ_REPLAY={p} cargo test -p {package} {target} -- --exact {test}",
                     p = path.display()
                 )
             }
@@ -70,6 +71,25 @@ impl Finding<'_> {
             detail = self.detail,
             len = self.input.len(),
         )
+    }
+}
+
+/// `--lib` or `--test <name>`: which of the package's test binaries this is (cargo
+/// names them `<crate>-<hash>` and `<test>-<hash>`).
+fn test_target(package: &str) -> String {
+    let exe = std::env::current_exe().ok();
+    let stem = exe
+        .as_deref()
+        .and_then(Path::file_stem)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = stem
+        .rsplit_once('-')
+        .map_or(stem.as_str(), |(name, _)| name);
+    if name == package.replace('-', "_") {
+        "--lib".to_string()
+    } else {
+        format!("--test {name}")
     }
 }
 

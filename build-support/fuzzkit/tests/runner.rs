@@ -38,6 +38,10 @@ fn a_planted_bug_is_found_reduced_and_saved() {
         "{message}"
     );
     assert!(message.contains("FUZZ_SEED=0x"), "{message}");
+    assert!(
+        message.contains("cargo test -p fuzzkit --test runner -- --exact a_planted_bug"),
+        "{message}"
+    );
     // Reduced to the two bytes that matter.
     assert!(message.contains("input (2 bytes"), "{message}");
     let saved = message
