@@ -1,7 +1,7 @@
-//! Fuzz target `cara_values` (fuzzkit; see docs/testing.md): msgpack bytes read as
-//! pseud reads a body, then decoded as the types `cara::schema!` generates from
-//! schemas/tests/features.capnp (every field type, unions, groups, enums, generics,
-//! recursion, a method's results) and as the built-in types.
+//! Fuzz target `cara_values` (fuzzkit; see docs/protocol.md, "Fuzzing"): msgpack
+//! bytes read as pseud reads a body, then decoded as the types `cara::schema!`
+//! generates from schemas/tests/features.capnp (every field type, unions, groups,
+//! enums, generics, recursion, a method's results) and as the built-in types.
 //!
 //! Properties: no panic; decoding gives a value or a `DecodeError`; a decoded value
 //! encodes to msgpack that decodes back to it (compared as bytes of its encoding,

@@ -1,6 +1,6 @@
-//! Fuzz target `codegen` (fuzzkit; see docs/testing.md): mutated schemas through
-//! what `cara-build` and `cara::schema!` run — the front-end, then the generator and
-//! the pretty-printer.
+//! Fuzz target `codegen` (fuzzkit; see docs/protocol.md, "Fuzzing"): mutated schemas
+//! through what `cara-build` and `cara::schema!` run — the front-end, then the
+//! generator and the pretty-printer.
 //!
 //! Properties: no panic; a schema the front-end accepts generates Rust that parses
 //! (`pretty` parses it with syn), so a build script never fails on a valid schema

@@ -1,5 +1,5 @@
 //! Fuzz targets of what the engine does with a whole message, and of the JSON
-//! form (fuzzkit; see docs/testing.md):
+//! form (fuzzkit; see docs/protocol.md, "Fuzzing"):
 //! - `messages`: multipart messages (ZMTP frames, split at MORE as a connection
 //!   splits them) through [`classify`] and the body decoders of each type;
 //! - `json`: JSON text through [`from_json`], as the command-line tools read it.

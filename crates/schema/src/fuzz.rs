@@ -1,5 +1,5 @@
-//! Fuzz targets of the schema front-end (fuzzkit; see docs/testing.md), fed mutated
-//! `.capnp` texts (lines and tokens duplicated, deleted, swapped; punctuation, big
+//! Fuzz targets of the schema front-end (fuzzkit; see docs/protocol.md, "Fuzzing"),
+//! fed mutated `.capnp` texts (lines and tokens duplicated, deleted, swapped; punctuation, big
 //! numbers and keywords inserted; bytes that are not UTF-8, read lossily):
 //! - `schema_parse`: the lexer and [`parser::parse_file`], and the rendering of
 //!   their diagnostics;

@@ -1,4 +1,4 @@
-//! Fuzz targets of the msgpack layer (fuzzkit; see docs/testing.md):
+//! Fuzz targets of the msgpack layer (fuzzkit; see docs/protocol.md, "Fuzzing"):
 //! - `msgpack`: [`read_value`] on any bytes, and what a value it gives turns into
 //!   (serde types, JSON);
 //! - `work`: [`decode_work`] on WORK bodies, its fast path against the general one.

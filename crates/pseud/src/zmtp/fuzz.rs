@@ -1,5 +1,5 @@
 //! Fuzz targets of ZMTP framing and the handshake's command parsers (fuzzkit; see
-//! docs/testing.md):
+//! docs/protocol.md, "Fuzzing"):
 //! - `frames`: a byte stream as a connection reads it — the greeting, then frames
 //!   under a frame size limit, each command parsed as the handshake and the
 //!   connection parse it;

@@ -1,4 +1,4 @@
-//! Fuzz targets of CURVE (fuzzkit; see docs/testing.md):
+//! Fuzz targets of CURVE (fuzzkit; see docs/protocol.md, "Fuzzing"):
 //! - `curve_handshake`: tampered HELLO, WELCOME, INITIATE and READY commands, each
 //!   given to a side that is really at that step of a handshake, and ZMTP metadata
 //!   as a box's plaintext carries it;
