@@ -148,12 +148,12 @@ impl Target {
             watchdog,
             target: &mut target,
         };
-        eprintln!(
+        say(format!(
             "fuzz {}: starting with FUZZ_SEED={:#x} ({} corpus files)",
             self.name,
             settings.seed,
             corpus.len()
-        );
+        ));
         let started = Instant::now();
         let (files, iterations) = match &settings.replay {
             Some(path) => (run.replay(path), 0),
@@ -177,7 +177,7 @@ impl Target {
             iterations,
             elapsed: started.elapsed(),
         };
-        eprintln!("{report}");
+        say(report.to_string());
         report
     }
 }
@@ -326,6 +326,14 @@ impl<F: FnMut(&[u8])> Run<'_, F> {
         panic::set_hook(Box::new(move |info| previous(info)));
         best
     }
+}
+
+/// Prints a line to stderr in one write, so that libtest's own messages on stdout
+/// ("has been running for over 60 seconds") cannot cut it, and build-support/fuzz.sh
+/// finds it whole.
+fn say(mut line: String) {
+    line.push('\n');
+    eprint!("{line}");
 }
 
 /// A panic hook, as `std::panic::take_hook` returns it.
