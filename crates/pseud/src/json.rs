@@ -5,7 +5,7 @@
 //! | nil, bool, int, str, array | `null`, `true`/`false`, number, string, array |
 //! | float | number (non-finite: `{"$float":"nan"\|"inf"\|"-inf"}`) |
 //! | bin | `{"$bytes":"<lowercase hex>"}` |
-//! | map whose keys are all str | object |
+//! | map whose keys are all str, none twice | object |
 //! | any other map | `{"$map":[[k,v],...]}` |
 //! | ext | `{"$ext":[code,"<lowercase hex>"]}` |
 //!
@@ -44,7 +44,10 @@ pub fn to_json(value: &Value) -> Json {
         Value::Map(pairs) => {
             let all_str = pairs.iter().all(|(k, _)| k.as_str().is_some());
             let tagged = pairs.len() == 1 && pairs[0].0.as_str().is_some_and(|k| TAGS.contains(&k));
-            if all_str && !tagged {
+            // An object keeps one value per key: a map that repeats a key is a $map.
+            let mut keys = std::collections::HashSet::new();
+            let distinct = pairs.iter().all(|(k, _)| keys.insert(k.as_str()));
+            if all_str && !tagged && distinct {
                 let mut object = Map::new();
                 for (k, v) in pairs {
                     object.insert(k.as_str().unwrap_or_default().to_string(), to_json(v));
@@ -178,6 +181,16 @@ mod tests {
             j.to_string(),
             r#"[null,true,-3,18446744073709551615,1.5,"héllo",{"$bytes":"00ff"},{"$map":[[1,"intkey"]]},{"a":1},{"$map":[["$bytes",1]]},{"$ext":[125,"0102"]},{"$float":"inf"}]"#
         );
+        assert_eq!(from_json(&j).unwrap(), v);
+    }
+
+    /// Fuzzing found it (value::fuzz::msgpack): an object kept the last of two
+    /// equal keys, so the map did not round-trip.
+    #[test]
+    fn repeated_keys_survive_as_a_map() {
+        let v = Value::Map(vec![("a".into(), 1.into()), ("a".into(), 2.into())]);
+        let j = to_json(&v);
+        assert_eq!(j.to_string(), r#"{"$map":[["a",1],["a",2]]}"#);
         assert_eq!(from_json(&j).unwrap(), v);
     }
 

@@ -36,6 +36,8 @@ mod endpoint;
 mod engine;
 mod error;
 mod function;
+#[cfg(test)]
+mod fuzz;
 mod handler;
 mod introspect;
 pub mod json;

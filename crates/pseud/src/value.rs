@@ -382,6 +382,9 @@ pub fn kind(value: &Value) -> &'static str {
 }
 
 #[cfg(test)]
+mod fuzz;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

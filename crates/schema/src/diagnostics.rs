@@ -124,6 +124,10 @@ impl Diagnostics {
         let mut pending = std::mem::take(&mut self.pending);
         pending.sort_by_key(|(s, _)| (s.file, s.start, s.end));
         pending.dedup();
+        // Lines counted so far in the current file: spans come sorted, so each
+        // newline is counted once (counting from the top for every error made a
+        // file with many errors quadratic).
+        let mut counted: Option<(usize, usize, usize)> = None;
         for (span, message) in pending {
             let (name, text) = match files.get(span.file) {
                 Some((n, t)) => (n.as_str(), t.as_str()),
@@ -138,7 +142,12 @@ impl Diagnostics {
                 .find('\n')
                 .map(|i| start + i)
                 .unwrap_or(text.len());
-            let line = text[..start].matches('\n').count() + 1;
+            let (from, lines_before) = match counted {
+                Some((file, pos, lines)) if file == span.file && pos <= start => (pos, lines),
+                _ => (0, 0),
+            };
+            let line = lines_before + text[from..start].matches('\n').count() + 1;
+            counted = Some((span.file, start, line - 1));
             let col = start - line_start + 1;
             // A span ending just after a newline ends on the next line (the official
             // compiler then prints only the line).

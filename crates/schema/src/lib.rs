@@ -24,6 +24,8 @@ mod brand;
 mod compile;
 pub mod diagnostics;
 mod encode;
+#[cfg(test)]
+mod fuzz;
 mod ids;
 mod layout;
 mod lexer;

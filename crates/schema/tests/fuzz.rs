@@ -180,6 +180,43 @@ fn deep_nesting_is_an_error_not_a_crash() {
     assert!(!check("value.capnp", &deep_value));
 }
 
+/// Found by fuzzing (src/fuzz.rs, schema_compile): the ordinal after
+/// `@0xffffffffffffffff` overflowed.
+#[test]
+fn an_ordinal_of_u64_max_is_an_error_not_an_overflow() {
+    for text in [
+        "struct S{k@0xffffffffffffffff:4;",
+        "@0xd1a3c8f2b4e6ff05;\nstruct S { a @0xffffffffffffffff :Int32; b @0xffffffffffffffff :Int32; }",
+    ] {
+        let err = cara_schema::Compiler::new()
+            .compile_sources(&[("fuzz.capnp", text)])
+            .unwrap_err();
+        assert!(err.to_string().contains("Skipped ordinal @0"), "{err}");
+    }
+}
+
+/// Found by fuzzing (src/fuzz.rs, schema_parse): a file of many errors took time
+/// quadratic in their number to report (each counted lines from the top).
+#[test]
+fn many_errors_are_reported_in_linear_time() {
+    let started = Instant::now();
+    let lines = "\u{fffd}\u{8}\n".repeat(50_000);
+    let err = cara_schema::Compiler::new()
+        .compile_sources(&[("fuzz.capnp", &lines)])
+        .unwrap_err();
+    assert_eq!(
+        err.errors.len(),
+        100_001,
+        "two per line, and the missing id"
+    );
+    assert_eq!(err.errors[99_999].line, 50_000);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 #[test]
 fn arbitrary_bytes_never_panic() {
     let mut rng = Rng(0x5eed_1234_abcd_0001);

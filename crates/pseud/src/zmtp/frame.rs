@@ -77,6 +77,10 @@ pub(crate) fn encode_message(out: &mut Vec<u8>, frames: &[&[u8]]) {
     }
 }
 
+/// The most [`decode_frame`] reserves ahead for a frame it has only the header of:
+/// the default frame limit (twice the 16 MiB message limit).
+const RESERVE_LIMIT: usize = 32 * 1024 * 1024;
+
 /// Takes the next whole frame off `buf`: `Ok(None)` until one is complete.
 /// Frames over `max` bytes are refused before they are buffered.
 pub(crate) fn decode_frame(
@@ -104,16 +108,23 @@ pub(crate) fn decode_frame(
         };
         (2, u64::from(size))
     };
-    if size > max as u64 {
+    // `header + size` overflows only under a limit near usize::MAX (a saturated
+    // `max_message_size`): no frame that big can arrive anyway.
+    let whole = usize::try_from(size)
+        .ok()
+        .filter(|_| size <= max as u64)
+        .and_then(|size| size.checked_add(header));
+    let Some(whole) = whole else {
         return Err(ZmtpError::TooLarge { size, limit: max });
-    }
-    let size = size as usize;
-    if buf.len() < header + size {
-        buf.reserve(header + size - buf.len());
+    };
+    if buf.len() < whole {
+        // The size is the peer's word: room for at most RESERVE_LIMIT of it now,
+        // the rest as it arrives (reserving a claimed terabyte aborts the process).
+        buf.reserve((whole - buf.len()).min(RESERVE_LIMIT));
         return Ok(None);
     }
     buf.advance(header);
-    Ok(Some((flags, buf.split_to(size).freeze())))
+    Ok(Some((flags, buf.split_to(whole - header).freeze())))
 }
 
 /// A command body: `[name length] [name] [data]`.
@@ -250,6 +261,36 @@ mod tests {
         ));
         let mut reserved = BytesMut::from(&[0x80u8, 0][..]);
         assert!(decode_frame(&mut reserved, 10).is_err());
+    }
+
+    /// Fuzzing found these (zmtp::fuzz::frames): under a limit near usize::MAX, the
+    /// header's size overflowed `header + size`, or was reserved whole and aborted.
+    #[test]
+    fn huge_sizes_under_a_huge_limit_neither_overflow_nor_reserve() {
+        let mut overflow =
+            BytesMut::from(&[LONG, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfa][..]);
+        assert!(matches!(
+            decode_frame(&mut overflow, usize::MAX),
+            Err(ZmtpError::TooLarge { .. })
+        ));
+        // A READY header with LONG set: 0x2f05_5245_4144_59d5 bytes claimed.
+        let mut claimed = BytesMut::from(
+            &[
+                COMMAND | LONG,
+                0x2f,
+                0x05,
+                b'R',
+                b'E',
+                b'A',
+                b'D',
+                b'Y',
+                0xd5,
+                7,
+            ][..],
+        );
+        assert!(decode_frame(&mut claimed, usize::MAX).unwrap().is_none());
+        assert!(claimed.capacity() <= RESERVE_LIMIT + 64);
+        assert_eq!(claimed.len(), 10);
     }
 
     #[test]

@@ -147,7 +147,7 @@ pub(crate) async fn handshake(
     })
 }
 
-fn parse_plain_hello(data: &[u8]) -> Result<(String, Vec<u8>), ZmtpError> {
+pub(super) fn parse_plain_hello(data: &[u8]) -> Result<(String, Vec<u8>), ZmtpError> {
     let bad = || ZmtpError::Protocol("malformed PLAIN HELLO".into());
     let (&ulen, rest) = data.split_first().ok_or_else(bad)?;
     let ulen = usize::from(ulen);

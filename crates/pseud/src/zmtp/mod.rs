@@ -17,6 +17,8 @@
 pub(crate) mod connection;
 pub(crate) mod curve;
 pub(crate) mod frame;
+#[cfg(test)]
+mod fuzz;
 pub(crate) mod handshake;
 pub(crate) mod router;
 pub(crate) mod transport;

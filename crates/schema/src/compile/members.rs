@@ -122,9 +122,10 @@ impl Ordinals {
                     self.expected
                 ),
             );
-            self.expected = value + 1;
+            // Saturating: `@0xffffffffffffffff` is an error, not an overflow.
+            self.expected = value.saturating_add(1);
         } else {
-            self.expected += 1;
+            self.expected = self.expected.saturating_add(1);
             self.last = Some((value, span));
         }
     }

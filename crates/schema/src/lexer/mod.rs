@@ -153,112 +153,116 @@ impl Lexer<'_> {
     }
 
     fn next_raw(&mut self) -> Option<Raw> {
+        // A loop, not a recursion, past unexpected characters: a file of them must
+        // not overflow the stack (found by fuzzing).
         loop {
-            match self.peek()? {
-                b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
-                b'#' => {
-                    self.read_comment();
+            loop {
+                match self.peek()? {
+                    b' ' | b'\t' | b'\r' | b'\n' => self.pos += 1,
+                    b'#' => {
+                        self.read_comment();
+                    }
+                    // A UTF-8 byte-order mark counts as whitespace (as in Cap'n Proto 1.0).
+                    0xef if self.src[self.pos..].starts_with(b"\xef\xbb\xbf") => self.pos += 3,
+                    _ => break,
                 }
-                // A UTF-8 byte-order mark counts as whitespace (as in Cap'n Proto 1.0).
-                0xef if self.src[self.pos..].starts_with(b"\xef\xbb\xbf") => self.pos += 3,
-                _ => break,
             }
-        }
-        let start = self.pos;
-        let c = self.peek()?;
-        let simple = |l: &mut Self, kind: TokenKind| {
-            l.pos += 1;
-            Some(Raw::Tok(Token {
-                kind,
-                span: l.span(start),
-            }))
-        };
-        match c {
-            b';' => {
-                self.pos += 1;
-                let mut span = self.span(start);
-                let doc = self.doc_comment_to().map(|(doc, end)| {
-                    span.end = end;
-                    doc
-                });
-                Some(Raw::Semi(span, doc))
-            }
-            b'{' => {
-                self.pos += 1;
-                let mut span = self.span(start);
-                let doc = self.doc_comment_to().map(|(doc, end)| {
-                    span.end = end;
-                    doc
-                });
-                Some(Raw::LBrace(span, doc))
-            }
-            b'}' => {
-                self.pos += 1;
-                let mut span = self.span(start);
-                let doc = self.doc_comment_to().map(|(doc, end)| {
-                    span.end = end;
-                    doc
-                });
-                Some(Raw::RBrace(span, doc))
-            }
-            b'(' => simple(self, TokenKind::LParen),
-            b')' => simple(self, TokenKind::RParen),
-            b'[' => simple(self, TokenKind::LBracket),
-            b']' => simple(self, TokenKind::RBracket),
-            b',' => simple(self, TokenKind::Comma),
-            b'"' => {
-                let s = self.string_literal();
+            let start = self.pos;
+            let c = self.peek()?;
+            let simple = |l: &mut Self, kind: TokenKind| {
+                l.pos += 1;
                 Some(Raw::Tok(Token {
-                    kind: TokenKind::Str(s),
-                    span: self.span(start),
+                    kind,
+                    span: l.span(start),
                 }))
-            }
-            // A block-text line (Cap'n Proto 1.0): the rest of the line, raw, ending in
-            // `\n` whatever the file's line ending; consecutive lines concatenate like
-            // adjacent strings.
-            b'`' => {
-                self.pos += 1;
-                let from = self.pos;
-                while matches!(self.peek(), Some(c) if c != b'\n' && c != b'\r') {
+            };
+            return match c {
+                b';' => {
                     self.pos += 1;
+                    let mut span = self.span(start);
+                    let doc = self.doc_comment_to().map(|(doc, end)| {
+                        span.end = end;
+                        doc
+                    });
+                    Some(Raw::Semi(span, doc))
                 }
-                let mut text = self.src[from..self.pos].to_vec();
-                text.push(b'\n');
-                Some(Raw::Tok(Token {
-                    kind: TokenKind::Str(text),
-                    span: self.span(start),
-                }))
-            }
-            b'0'..=b'9' => Some(Raw::Tok(self.number())),
-            c if c.is_ascii_alphabetic() || c == b'_' => {
-                while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || c == b'_') {
+                b'{' => {
                     self.pos += 1;
+                    let mut span = self.span(start);
+                    let doc = self.doc_comment_to().map(|(doc, end)| {
+                        span.end = end;
+                        doc
+                    });
+                    Some(Raw::LBrace(span, doc))
                 }
-                let text = String::from_utf8_lossy(&self.src[start..self.pos]).into_owned();
-                Some(Raw::Tok(Token {
-                    kind: TokenKind::Ident(text),
-                    span: self.span(start),
-                }))
-            }
-            c if OP_CHARS.contains(&c) => {
-                while matches!(self.peek(), Some(c) if OP_CHARS.contains(&c)) {
+                b'}' => {
                     self.pos += 1;
+                    let mut span = self.span(start);
+                    let doc = self.doc_comment_to().map(|(doc, end)| {
+                        span.end = end;
+                        doc
+                    });
+                    Some(Raw::RBrace(span, doc))
                 }
-                let text = String::from_utf8_lossy(&self.src[start..self.pos]).into_owned();
-                Some(Raw::Tok(Token {
-                    kind: TokenKind::Op(text),
-                    span: self.span(start),
-                }))
-            }
-            _ => {
-                // Skip one (possibly multi-byte) character.
-                self.pos += 1;
-                while matches!(self.peek(), Some(c) if (0x80..0xc0).contains(&c)) {
+                b'(' => simple(self, TokenKind::LParen),
+                b')' => simple(self, TokenKind::RParen),
+                b'[' => simple(self, TokenKind::LBracket),
+                b']' => simple(self, TokenKind::RBracket),
+                b',' => simple(self, TokenKind::Comma),
+                b'"' => {
+                    let s = self.string_literal();
+                    Some(Raw::Tok(Token {
+                        kind: TokenKind::Str(s),
+                        span: self.span(start),
+                    }))
+                }
+                // A block-text line (Cap'n Proto 1.0): the rest of the line, raw, ending in
+                // `\n` whatever the file's line ending; consecutive lines concatenate like
+                // adjacent strings.
+                b'`' => {
                     self.pos += 1;
+                    let from = self.pos;
+                    while matches!(self.peek(), Some(c) if c != b'\n' && c != b'\r') {
+                        self.pos += 1;
+                    }
+                    let mut text = self.src[from..self.pos].to_vec();
+                    text.push(b'\n');
+                    Some(Raw::Tok(Token {
+                        kind: TokenKind::Str(text),
+                        span: self.span(start),
+                    }))
                 }
-                self.error(start, "Parse error: unexpected character.");
-                self.next_raw()
-            }
+                b'0'..=b'9' => Some(Raw::Tok(self.number())),
+                c if c.is_ascii_alphabetic() || c == b'_' => {
+                    while matches!(self.peek(), Some(c) if c.is_ascii_alphanumeric() || c == b'_') {
+                        self.pos += 1;
+                    }
+                    let text = String::from_utf8_lossy(&self.src[start..self.pos]).into_owned();
+                    Some(Raw::Tok(Token {
+                        kind: TokenKind::Ident(text),
+                        span: self.span(start),
+                    }))
+                }
+                c if OP_CHARS.contains(&c) => {
+                    while matches!(self.peek(), Some(c) if OP_CHARS.contains(&c)) {
+                        self.pos += 1;
+                    }
+                    let text = String::from_utf8_lossy(&self.src[start..self.pos]).into_owned();
+                    Some(Raw::Tok(Token {
+                        kind: TokenKind::Op(text),
+                        span: self.span(start),
+                    }))
+                }
+                _ => {
+                    // Skip one (possibly multi-byte) character.
+                    self.pos += 1;
+                    while matches!(self.peek(), Some(c) if (0x80..0xc0).contains(&c)) {
+                        self.pos += 1;
+                    }
+                    self.error(start, "Parse error: unexpected character.");
+                    continue;
+                }
+            };
         }
     }
 }
@@ -420,6 +424,16 @@ mod tests {
         assert_eq!(s[0].doc.as_deref(), Some("one\ntwo\n"));
         assert_eq!(s[1].doc.as_deref(), Some("blk\n"));
         assert_eq!(s[2].doc.as_deref(), Some("after\n"));
+    }
+
+    /// Found by fuzzing (schema_parse): the lexer recursed once per unexpected
+    /// character, so a few thousand (control characters, text that is not UTF-8)
+    /// overflowed the stack and aborted the compiler.
+    #[test]
+    fn many_unexpected_characters_do_not_overflow_the_stack() {
+        let (s, d) = toks(&"\u{8}\u{fffd}".repeat(100_000));
+        assert!(s.is_empty());
+        assert_eq!(d.pending.len(), 200_000);
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! interoperate with; where libzmq departs from RFC 26 the code says so.
 
 mod codec;
+#[cfg(test)]
+mod fuzz;
 mod handshake;
 #[cfg(test)]
 mod interop;
