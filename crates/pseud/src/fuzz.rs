@@ -75,7 +75,7 @@ fn check_message(frames: &[Vec<u8>]) {
 fn check_body(kind: MessageType, body: &[u8]) {
     match kind {
         MessageType::Work => {
-            let _ = decode_work(body).map_err(|fault| fault.to_string());
+            let _ = decode_work(body, default_budget(body)).map_err(|fault| fault.to_string());
         }
         MessageType::Ok | MessageType::Error | MessageType::Hello => {
             if let Ok(value) = read_value(body) {
@@ -269,4 +269,9 @@ fn write_message_seeds() {
         ),
     ];
     fuzzkit::write_seeds(&corpus("json"), &json).unwrap();
+}
+
+/// The decoding budget a server with default limits gives `body`.
+fn default_budget(body: &[u8]) -> usize {
+    crate::Limits::default().decode_budget(body.len())
 }

@@ -86,9 +86,10 @@ fn msgpack(input: &[u8]) {
 }
 
 fn work(input: &[u8]) {
-    let decoded = decode_work(input);
+    let decoded = decode_work(input, default_budget(input));
     if let Some(plain) = decode_plain_work(input) {
-        let any = decode_any_work(input).expect("the general path refuses what the fast one took");
+        let any = decode_any_work(input, default_budget(input))
+            .expect("the general path refuses what the fast one took");
         assert_eq!(plain.name, any.name);
         assert_eq!(
             bytes(&Value::Array(plain.args.args)),
@@ -115,7 +116,7 @@ fn work(input: &[u8]) {
         work.args.kwargs.len() as u32,
         &kwargs,
     );
-    let again = decode_work(&body).expect("a re-encoded WORK decodes");
+    let again = decode_work(&body, default_budget(&body)).expect("a re-encoded WORK decodes");
     assert_eq!(again.name, work.name);
     assert_eq!(
         bytes(&Value::Array(again.args.args)),
@@ -290,4 +291,9 @@ fn write_value_seeds() {
         fuzzkit::unhex("93d90161dc0002c3c2de0000").unwrap(),
     ));
     fuzzkit::write_seeds(&corpus("work"), &bodies).unwrap();
+}
+
+/// The decoding budget a server with default limits gives `body`.
+fn default_budget(body: &[u8]) -> usize {
+    crate::Limits::default().decode_budget(body.len())
 }
