@@ -43,6 +43,11 @@ impl Generator<'_> {
         } else {
             (quote!(Default,), quote!())
         };
+        let decode_body = quote! {
+            const NAMES: &[&str] = &[#(#names),*];
+            ::cara::__private::enum_ordinal(&value, #type_name, NAMES).map(Self::from_ordinal)
+        };
+        let decode_impl = structs::decode_impl(&name, &quote!(), &quote!(), &decode_body);
         quote! {
             #item_doc
             #[derive(Debug, Clone, Copy, #derive_default)]
@@ -93,14 +98,7 @@ impl Generator<'_> {
                 }
             }
 
-            impl ::cara::Decode for #name {
-                // The match covers any number of fields; with one it is a single arm.
-                #[allow(clippy::single_match)]
-                fn decode(value: ::cara::Value) -> ::core::result::Result<Self, ::cara::DecodeError> {
-                    const NAMES: &[&str] = &[#(#names),*];
-                    ::cara::__private::enum_ordinal(&value, #type_name, NAMES).map(Self::from_ordinal)
-                }
-            }
+            #decode_impl
         }
     }
 }

@@ -173,18 +173,9 @@ impl Generator<'_> {
                 ::core::result::Result::Ok(<Self as ::core::default::Default>::default())
             }
         } else {
-            quote! {
-                const FIELDS: &[(u16, &str)] = &[#fields_table];
-                let mut out = <Self as ::core::default::Default>::default();
-                for (position, value) in ::cara::__private::struct_fields(value, #type_name, FIELDS)? {
-                    match position {
-                        #(#decode_arms)*
-                        _ => {}
-                    }
-                }
-                ::core::result::Result::Ok(out)
-            }
+            decode_fields(type_name, &fields_table, decode_arms)
         };
+        let decode_impl = decode_impl(&name, &impl_generics, &ty_args, &decode_body);
         quote! {
             #item_doc
             #[derive(Debug, Clone, PartialEq, #derive_default)]
@@ -202,13 +193,7 @@ impl Generator<'_> {
                 }
             }
 
-            impl #impl_generics ::cara::Decode for #name #ty_args {
-                // The match covers any number of fields; with one it is a single arm.
-                #[allow(clippy::single_match)]
-                fn decode(value: ::cara::Value) -> ::core::result::Result<Self, ::cara::DecodeError> {
-                    #decode_body
-                }
-            }
+            #decode_impl
         }
     }
 
@@ -248,5 +233,43 @@ impl Generator<'_> {
                 }
             });
         quote!(#(#arms)* #[allow(unreachable_patterns)] _ => {})
+    }
+}
+
+/// `impl Decode`, with `body` reading `value` into `Self`.
+pub(super) fn decode_impl(
+    name: &Ident,
+    impl_generics: &TokenStream,
+    ty_args: &TokenStream,
+    body: &TokenStream,
+) -> TokenStream {
+    quote! {
+        impl #impl_generics ::cara::Decode for #name #ty_args {
+            // The match covers any number of fields; with one it is a single arm.
+            #[allow(clippy::single_match)]
+            fn decode(value: ::cara::Value) -> ::core::result::Result<Self, ::cara::DecodeError> {
+                #body
+            }
+        }
+    }
+}
+
+/// The decode body of a struct or named union: start from the default, then let
+/// each field present (found through the key/name table) set its member.
+pub(super) fn decode_fields(
+    type_name: &str,
+    fields_table: &TokenStream,
+    arms: impl Iterator<Item = TokenStream>,
+) -> TokenStream {
+    quote! {
+        const FIELDS: &[(u16, &str)] = &[#fields_table];
+        let mut out = <Self as ::core::default::Default>::default();
+        for (position, value) in ::cara::__private::struct_fields(value, #type_name, FIELDS)? {
+            match position {
+                #(#arms)*
+                _ => {}
+            }
+        }
+        ::core::result::Result::Ok(out)
     }
 }

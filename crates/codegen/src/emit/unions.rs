@@ -119,6 +119,8 @@ impl Generator<'_> {
                     quote!(#position => out = Self::#variant(::cara::Decode::decode(value).map_err(|e| e.at(#key_name))?),)
                 }
             });
+            let body = structs::decode_fields(type_name, &fields_table, decode_arms);
+            let decode_impl = structs::decode_impl(&name, &impl_generics, &ty_args, &body);
             out.extend(quote! {
                 impl #impl_generics ::cara::Encode for #name #ty_args {
                     fn encode(&self) -> ::cara::Value {
@@ -128,21 +130,7 @@ impl Generator<'_> {
                     }
                 }
 
-                impl #impl_generics ::cara::Decode for #name #ty_args {
-                    // The match covers any number of fields; with one it is a single arm.
-                #[allow(clippy::single_match)]
-                fn decode(value: ::cara::Value) -> ::core::result::Result<Self, ::cara::DecodeError> {
-                        const FIELDS: &[(u16, &str)] = &[#fields_table];
-                        let mut out = <Self as ::core::default::Default>::default();
-                        for (position, value) in ::cara::__private::struct_fields(value, #type_name, FIELDS)? {
-                            match position {
-                                #(#decode_arms)*
-                                _ => {}
-                            }
-                        }
-                        ::core::result::Result::Ok(out)
-                    }
-                }
+                #decode_impl
             });
         }
         out
