@@ -9,6 +9,7 @@ impl Generator<'_> {
         node: &Node,
         es: &[Enumerant],
     ) -> TokenStream {
+        let rt = self.runtime();
         let name = self.item_name(node);
         let type_name = node.name();
         let item_doc = doc(node.doc.as_deref(), || {
@@ -45,9 +46,9 @@ impl Generator<'_> {
         };
         let decode_body = quote! {
             const NAMES: &[&str] = &[#(#names),*];
-            ::cara::__private::enum_ordinal(&value, #type_name, NAMES).map(Self::from_ordinal)
+            #rt::__private::enum_ordinal(&value, #type_name, NAMES).map(Self::from_ordinal)
         };
-        let decode_impl = structs::decode_impl(&name, &quote!(), &quote!(), &decode_body);
+        let decode_impl = structs::decode_impl(rt, &name, &quote!(), &quote!(), &decode_body);
         quote! {
             #item_doc
             #[derive(Debug, Clone, Copy, #derive_default)]
@@ -92,9 +93,9 @@ impl Generator<'_> {
                 }
             }
 
-            impl ::cara::Encode for #name {
-                fn encode(&self) -> ::cara::Value {
-                    ::cara::Value::from(self.ordinal())
+            impl #rt::Encode for #name {
+                fn encode(&self) -> #rt::Value {
+                    #rt::Value::from(self.ordinal())
                 }
             }
 

@@ -2,6 +2,17 @@
 
 use super::*;
 
+/// Which union enum to emit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnionEnum {
+    /// A named union (a group that is only a union): an item of its own, named
+    /// after it, with its own codec.
+    Named,
+    /// A struct's unnamed union: `Which`, in the struct's module, encoded with the
+    /// struct.
+    Which,
+}
+
 impl Generator<'_> {
     /// The enum of a union: a struct's unnamed union (`Which`, in the struct's
     /// module) or a named union (a group that is only a union).
@@ -10,8 +21,10 @@ impl Generator<'_> {
         site: &Site<'_>,
         node: &Node,
         s: &StructNode,
-        standalone: bool,
+        form: UnionEnum,
     ) -> TokenStream {
+        let rt = self.runtime();
+        let standalone = form == UnionEnum::Named;
         let name = if standalone {
             self.item_name(node)
         } else {
@@ -19,7 +32,7 @@ impl Generator<'_> {
         };
         let type_name = node.name();
         let params = self.params(node.id);
-        let (decl, impl_generics, ty_args) = generics(&params);
+        let (decl, impl_generics, ty_args) = generics(&params, rt);
         let members: Vec<&Field> = {
             let mut m: Vec<&Field> = s
                 .fields
@@ -116,17 +129,17 @@ impl Generator<'_> {
                         out = Self::#variant;
                     })
                 } else {
-                    quote!(#position => out = Self::#variant(::cara::Decode::decode(value).map_err(|e| e.at(#key_name))?),)
+                    quote!(#position => out = Self::#variant(#rt::Decode::decode(value).map_err(|e| e.at(#key_name))?),)
                 }
             });
-            let body = structs::decode_fields(type_name, &fields_table, decode_arms);
-            let decode_impl = structs::decode_impl(&name, &impl_generics, &ty_args, &body);
+            let body = structs::decode_fields(rt, type_name, &fields_table, decode_arms);
+            let decode_impl = structs::decode_impl(rt, &name, &impl_generics, &ty_args, &body);
             out.extend(quote! {
-                impl #impl_generics ::cara::Encode for #name #ty_args {
-                    fn encode(&self) -> ::cara::Value {
-                        let mut entries: ::std::vec::Vec<(u16, ::cara::Value)> = ::std::vec::Vec::new();
+                impl #impl_generics #rt::Encode for #name #ty_args {
+                    fn encode(&self) -> #rt::Value {
+                        let mut entries: ::std::vec::Vec<(u16, #rt::Value)> = ::std::vec::Vec::new();
                         match self { #arms }
-                        ::cara::__private::struct_map(entries)
+                        #rt::__private::struct_map(entries)
                     }
                 }
 

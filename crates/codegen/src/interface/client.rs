@@ -16,6 +16,7 @@ impl Generator<'_> {
     /// The client struct, its null default and its codec (a capability travels as
     /// a reference to its stub).
     pub(super) fn client_type(&self, iface: &Iface<'_, '_>) -> TokenStream {
+        let rt = self.runtime();
         let Iface {
             type_name,
             client,
@@ -34,26 +35,26 @@ impl Generator<'_> {
             #[derive(Debug, Clone, PartialEq)]
             #[allow(clippy::type_complexity)]
             pub struct #client #decl {
-                stub: ::cara::Stub,
+                stub: #rt::Stub,
                 params: #phantom_ty,
             }
 
             impl #impl_generics ::core::default::Default for #client #ty_args {
                 /// A null capability: calls fail.
                 fn default() -> Self {
-                    Self::from_stub(::cara::Stub::null(&#module::INFO))
+                    Self::from_stub(#rt::Stub::null(&#module::INFO))
                 }
             }
 
-            impl #impl_generics ::cara::Encode for #client #ty_args {
-                fn encode(&self) -> ::cara::Value {
+            impl #impl_generics #rt::Encode for #client #ty_args {
+                fn encode(&self) -> #rt::Value {
                     self.stub.to_value()
                 }
             }
 
-            impl #impl_generics ::cara::Decode for #client #ty_args {
-                fn decode(value: ::cara::Value) -> ::core::result::Result<Self, ::cara::DecodeError> {
-                    ::cara::Stub::from_value(value, &#module::INFO).map(Self::from_stub)
+            impl #impl_generics #rt::Decode for #client #ty_args {
+                fn decode(value: #rt::Value) -> ::core::result::Result<Self, #rt::DecodeError> {
+                    #rt::Stub::from_value(value, &#module::INFO).map(Self::from_stub)
                 }
             }
         }
@@ -98,6 +99,7 @@ impl Generator<'_> {
 
     /// The client's constructors and its method calls.
     pub(super) fn client_impl(&self, iface: &Iface<'_, '_>) -> TokenStream {
+        let rt = self.runtime();
         let Iface {
             name,
             server,
@@ -124,40 +126,40 @@ impl Generator<'_> {
             impl #impl_generics #client #ty_args {
                 /// A client calling the interface on `remote` (a `cara::Client`'s server,
                 /// or a peer from `Server::send_to`).
-                pub fn new(remote: ::cara::Remote) -> Self {
-                    Self { stub: ::cara::Stub::new(remote, &#module::INFO), params: ::core::marker::PhantomData }
+                pub fn new(remote: #rt::Remote) -> Self {
+                    Self { stub: #rt::Stub::new(remote, &#module::INFO), params: ::core::marker::PhantomData }
                 }
 
                 /// Connects to the server at `endpoint` (named `server`, no security,
                 /// 5 s timeouts); the connection lives as long as this client and its clones.
-                pub fn connect(endpoint: &str) -> ::core::result::Result<Self, ::cara::Error> {
-                    Self::connect_with(::cara::Client::builder(), endpoint)
+                pub fn connect(endpoint: &str) -> ::core::result::Result<Self, #rt::Error> {
+                    Self::connect_with(#rt::Client::builder(), endpoint)
                 }
 
                 /// Connects with `builder`'s settings: `server_name`, `security`, `timeout`, ….
-                pub fn connect_with(builder: ::cara::ClientBuilder, endpoint: &str) -> ::core::result::Result<Self, ::cara::Error> {
-                    ::core::result::Result::Ok(Self::from_stub(::cara::Stub::connect(builder, endpoint, &#module::INFO)?))
+                pub fn connect_with(builder: #rt::ClientBuilder, endpoint: &str) -> ::core::result::Result<Self, #rt::Error> {
+                    ::core::result::Result::Ok(Self::from_stub(#rt::Stub::connect(builder, endpoint, &#module::INFO)?))
                 }
 
                 /// The same client with another timeout for its calls.
-                pub fn with_timeout(&self, timeout: ::cara::__private::Duration) -> Self {
+                pub fn with_timeout(&self, timeout: #rt::__private::Duration) -> Self {
                     Self { stub: self.stub.with_timeout(timeout), params: ::core::marker::PhantomData }
                 }
 
                 /// A capability on a local implementation: pass it to a peer and its
                 /// calls come back here.
                 pub fn from_server<CaraImpl: #name #ty_args>(implementation: CaraImpl) -> Self {
-                    Self::from_stub(::cara::Stub::local(#server::<CaraImpl, #(#params),*>::new(implementation)))
+                    Self::from_stub(#rt::Stub::local(#server::<CaraImpl, #(#params),*>::new(implementation)))
                 }
 
                 /// Wraps an untyped stub of this interface.
                 #[doc(hidden)]
-                pub fn from_stub(stub: ::cara::Stub) -> Self {
+                pub fn from_stub(stub: #rt::Stub) -> Self {
                     Self { stub, params: ::core::marker::PhantomData }
                 }
 
                 /// The untyped stub underneath.
-                pub fn stub(&self) -> &::cara::Stub {
+                pub fn stub(&self) -> &#rt::Stub {
                     &self.stub
                 }
 
@@ -169,23 +171,24 @@ impl Generator<'_> {
     /// The client's call of method number `index`: encode the arguments, call,
     /// decode the result.
     fn client_method(&self, iface: &Iface<'_, '_>, index: usize, f: &Flat<'_>) -> TokenStream {
+        let rt = self.runtime();
         let msite = self.method_site(&iface.site, f);
         let m = ident(&f.rust_name);
-        let (mgen, _) = Self::method_generics(f.method);
+        let (mgen, _) = self.method_generics(f.method);
         let (args, encoded) = match self.params_of(&msite, f.method) {
             Params::Fields(fields) => {
                 let (a, e): (Vec<_>, Vec<_>) = fields
                     .into_iter()
                     .map(|(n, t, _)| {
                         let n = ident(&snake(n));
-                        (quote!(#n: #t), quote!(::cara::Encode::encode(&#n)))
+                        (quote!(#n: #t), quote!(#rt::Encode::encode(&#n)))
                     })
                     .unzip();
                 (a, quote!(::std::vec![#(#e),*]))
             }
             Params::Struct { ty, keys, .. } => (
                 vec![quote!(params: #ty)],
-                quote!(::cara::__private::explode(::cara::Encode::encode(&params), &[#(#keys),*])),
+                quote!(#rt::__private::explode(#rt::Encode::encode(&params), &[#(#keys),*])),
             ),
         };
         let result = self.results_of(&msite, f.method).ty();
@@ -195,7 +198,7 @@ impl Generator<'_> {
         );
         quote! {
             #d
-            pub async fn #m #mgen (&self, #(#args),*) -> ::core::result::Result<#result, ::cara::Error> {
+            pub async fn #m #mgen (&self, #(#args),*) -> ::core::result::Result<#result, #rt::Error> {
                 self.stub.call::<#result>(#index, || #encoded).await
             }
         }

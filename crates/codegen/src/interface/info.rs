@@ -104,6 +104,7 @@ impl Generator<'_> {
         node: &Node,
         i: &InterfaceNode,
     ) -> TokenStream {
+        let rt = self.runtime();
         let iface_site = Site {
             iface: node.id,
             ..site.clone()
@@ -123,7 +124,7 @@ impl Generator<'_> {
                 _ => Vec::new(),
             };
             quote! {
-                ::cara::MethodInfo {
+                #rt::MethodInfo {
                     name: #name,
                     wire_name: #wire,
                     interface_id: #owner,
@@ -135,7 +136,7 @@ impl Generator<'_> {
         let doc = format!(" What cara knows of `{type_name}`: id, name and methods.");
         quote! {
             #[doc = #doc]
-            pub static INFO: ::cara::InterfaceInfo = ::cara::InterfaceInfo {
+            pub static INFO: #rt::InterfaceInfo = #rt::InterfaceInfo {
                 id: #id,
                 name: #type_name,
                 methods: &[#(#methods)*],

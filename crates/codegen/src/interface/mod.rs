@@ -107,7 +107,7 @@ impl Generator<'_> {
             .and_then(|p| p.child_module.clone())
             .unwrap_or_default();
         let params = self.params(node.id);
-        let (decl, impl_generics, ty_args) = generics(&params);
+        let (decl, impl_generics, ty_args) = generics(&params, self.runtime());
         let phantom_ty = quote!(::core::marker::PhantomData<fn() -> (#(#params,)*)>);
         let mut site = site.clone();
         site.scopes = self
@@ -148,6 +148,7 @@ impl Generator<'_> {
     /// `site` seen from interface `owner` (the site's own or an inherited one, whose generic
     /// parameters are then bound to `owner_args`).
     fn owner_site<'s>(&self, site: &Site<'s>, owner: u64, owner_args: &[TokenStream]) -> Site<'s> {
+        let rt = self.runtime();
         let mut s = site.clone();
         if owner != site.iface {
             // Inherited: the owner's parameters are not declared here; bind them.
@@ -158,11 +159,7 @@ impl Generator<'_> {
                     scope,
                     names
                         .iter()
-                        .map(|_| {
-                            args.next()
-                                .cloned()
-                                .unwrap_or_else(|| quote!(::cara::Dynamic))
-                        })
+                        .map(|_| args.next().cloned().unwrap_or_else(|| quote!(#rt::Dynamic)))
                         .collect(),
                 );
             }
@@ -229,7 +226,8 @@ impl Generator<'_> {
     }
 
     /// The method's own generic parameters, declared (`<T: Param>`) and as idents.
-    fn method_generics(method: &Method) -> (TokenStream, Vec<Ident>) {
+    fn method_generics(&self, method: &Method) -> (TokenStream, Vec<Ident>) {
+        let rt = self.runtime();
         let ps: Vec<Ident> = method
             .implicit_parameters
             .iter()
@@ -238,7 +236,7 @@ impl Generator<'_> {
         if ps.is_empty() {
             (quote!(), ps)
         } else {
-            (quote!(<#(#ps: ::cara::Param),*>), ps)
+            (quote!(<#(#ps: #rt::Param),*>), ps)
         }
     }
 }
@@ -246,6 +244,7 @@ impl Generator<'_> {
 /// `site` with the generic parameters that `brand` binds substituted (how a
 /// method's `$Params`/`$Results` struct sees the method's own `[T]`).
 fn bound_site<'s>(site: &Site<'s>, brand: &cara_schema::Brand, method_struct: &Node) -> Site<'s> {
+    let rt = site.generator.runtime();
     let mut bound = site.clone();
     // The struct's own parameters are the method's `[T]`s, position for position
     // (the default when the brand does not say).
@@ -259,7 +258,7 @@ fn bound_site<'s>(site: &Site<'s>, brand: &cara_schema::Brand, method_struct: &N
                     let p = ident(p);
                     quote!(#p)
                 }
-                None => quote!(::cara::Dynamic),
+                None => quote!(#rt::Dynamic),
             })
             .collect();
         bound.subst.insert(method_struct.id, implicit);
@@ -270,7 +269,7 @@ fn bound_site<'s>(site: &Site<'s>, brand: &cara_schema::Brand, method_struct: &N
                 .iter()
                 .map(|b| match b {
                     cara_schema::Binding::Type(t) => site.rust_type(t),
-                    cara_schema::Binding::Unbound => quote!(::cara::Dynamic),
+                    cara_schema::Binding::Unbound => quote!(#rt::Dynamic),
                 })
                 .collect();
             bound.subst.insert(scope.scope_id, types);

@@ -13,6 +13,7 @@ use crate::types::Site;
 impl Generator<'_> {
     /// The trait: own methods; inherited ones come from the supertraits.
     pub(super) fn server_trait(&self, iface: &Iface<'_, '_>) -> TokenStream {
+        let rt = self.runtime();
         let Iface {
             node,
             i,
@@ -47,7 +48,7 @@ impl Generator<'_> {
         let trait_generics = if params.is_empty() {
             quote!()
         } else {
-            quote!(<#(#params: ::cara::Param),*>)
+            quote!(<#(#params: #rt::Param),*>)
         };
         quote! {
             #trait_doc
@@ -69,9 +70,10 @@ impl Generator<'_> {
 
     /// One method of the server trait.
     fn trait_method(&self, iface: &Iface<'_, '_>, f: &Flat<'_>) -> TokenStream {
+        let rt = self.runtime();
         let msite = self.method_site(&iface.site, f);
         let m = ident(&f.trait_name);
-        let (mgen, _) = Self::method_generics(f.method);
+        let (mgen, _) = self.method_generics(f.method);
         let args = match self.params_of(&msite, f.method) {
             Params::Fields(fields) => fields
                 .into_iter()
@@ -94,12 +96,13 @@ impl Generator<'_> {
         );
         quote! {
             #d
-            fn #m #mgen (&self, #(#args),*) -> impl ::core::future::Future<Output = ::core::result::Result<#result, ::cara::Fault>> + ::core::marker::Send;
+            fn #m #mgen (&self, #(#args),*) -> impl ::core::future::Future<Output = ::core::result::Result<#result, #rt::Fault>> + ::core::marker::Send;
         }
     }
 
     /// `<Name>Server`: the struct wrapping an implementation and its `Dispatch`.
     pub(super) fn server_type(&self, iface: &Iface<'_, '_>) -> TokenStream {
+        let rt = self.runtime();
         let Iface {
             name,
             server,
@@ -119,24 +122,24 @@ impl Generator<'_> {
         let impl_params_i = if params.is_empty() {
             quote!(<CaraImpl: #name>)
         } else {
-            quote!(<CaraImpl: #name<#(#params),*>, #(#params: ::cara::Param),*>)
+            quote!(<CaraImpl: #name<#(#params),*>, #(#params: #rt::Param),*>)
         };
         let server_args = quote!(<CaraImpl, #(#params),*>);
         quote! {
             #[doc = #server_doc]
             // The generic marker type grows with the parameters; it is never spelled out.
             #[allow(clippy::type_complexity)]
-            pub struct #server<CaraImpl, #(#params),*>(::cara::__private::Arc<CaraImpl>, #phantom_ty);
+            pub struct #server<CaraImpl, #(#params),*>(#rt::__private::Arc<CaraImpl>, #phantom_ty);
 
             impl #impl_params_i #server #server_args {
                 /// Wraps an implementation for serving.
                 pub fn new(implementation: CaraImpl) -> Self {
-                    Self(::cara::__private::Arc::new(implementation), ::core::marker::PhantomData)
+                    Self(#rt::__private::Arc::new(implementation), ::core::marker::PhantomData)
                 }
             }
 
-            impl #impl_params_i ::cara::Dispatch for #server #server_args {
-                fn info(&self) -> &'static ::cara::InterfaceInfo {
+            impl #impl_params_i #rt::Dispatch for #server #server_args {
+                fn info(&self) -> &'static #rt::InterfaceInfo {
                     &#module::INFO
                 }
 
@@ -144,15 +147,15 @@ impl Generator<'_> {
                 fn dispatch(
                     &self,
                     method: usize,
-                    args: ::std::vec::Vec<::core::option::Option<::cara::Value>>,
-                ) -> ::cara::BoxFuture<::core::result::Result<::cara::Reply, ::cara::Fault>> {
+                    args: ::std::vec::Vec<::core::option::Option<#rt::Value>>,
+                ) -> #rt::BoxFuture<::core::result::Result<#rt::Reply, #rt::Fault>> {
                     let this = self.0.clone();
                     let mut args = args.into_iter();
                     let mut next = move || args.next().flatten();
                     match method {
                         #(#arms)*
                         _ => ::std::boxed::Box::pin(async move {
-                            ::core::result::Result::Err(::cara::Fault::type_error(::std::format!("no method #{method}")))
+                            ::core::result::Result::Err(#rt::Fault::type_error(::std::format!("no method #{method}")))
                         }),
                     }
                 }
@@ -163,6 +166,7 @@ impl Generator<'_> {
     /// The dispatcher's arm for method number `index`: decode the arguments, call
     /// the implementation, box the result.
     fn dispatch_arm(&self, iface: &Iface<'_, '_>, index: usize, f: &Flat<'_>) -> TokenStream {
+        let rt = self.runtime();
         let Iface {
             node,
             name,
@@ -200,7 +204,7 @@ impl Generator<'_> {
                 .method
                 .implicit_parameters
                 .iter()
-                .map(|_| quote!(::cara::Dynamic));
+                .map(|_| quote!(#rt::Dynamic));
             quote!(::<#(#d),*>)
         };
         let (decodes, call_args) = self.dispatch_args(&msite, f);
@@ -209,7 +213,7 @@ impl Generator<'_> {
                 #(#decodes)*
                 ::std::boxed::Box::pin(async move {
                     let result = <CaraImpl as #owner_trait>::#m #turbofish(&*this, #(#call_args),*).await?;
-                    ::core::result::Result::Ok(::std::boxed::Box::new(result) as ::cara::Reply)
+                    ::core::result::Result::Ok(::std::boxed::Box::new(result) as #rt::Reply)
                 })
             }
         }
@@ -222,6 +226,7 @@ impl Generator<'_> {
         msite: &Site<'_>,
         f: &Flat<'_>,
     ) -> (Vec<TokenStream>, Vec<TokenStream>) {
+        let rt = self.runtime();
         let mname = f.method.name.as_str();
         match self.params_of(msite, f.method) {
             Params::Fields(fields) => fields
@@ -231,12 +236,12 @@ impl Generator<'_> {
                     // An absent argument takes the schema's default, if it gives one.
                     let absent = match default {
                         Some(default) => quote!(::core::result::Result::Ok(#default)),
-                        None => quote!(::core::result::Result::Err(::cara::__private::missing_param(#mname, #n))),
+                        None => quote!(::core::result::Result::Err(#rt::__private::missing_param(#mname, #n))),
                     };
                     (
                         quote! {
                             let #v = match next() {
-                                ::core::option::Option::Some(value) => ::cara::__private::decode_param::<#t>(#mname, #n, value),
+                                ::core::option::Option::Some(value) => #rt::__private::decode_param::<#t>(#mname, #n, value),
                                 ::core::option::Option::None => #absent,
                             };
                         },
@@ -249,8 +254,8 @@ impl Generator<'_> {
                 (
                     vec![quote! {
                         // A struct parameter list: absent fields take the struct's defaults.
-                        let all: ::std::vec::Vec<::cara::Value> = (0..#n).map(|_| next().unwrap_or(::cara::Value::Nil)).collect();
-                        let params = ::cara::__private::decode_param::<#ty>(#mname, "params", ::cara::__private::implode(all, &[#(#keys),*]));
+                        let all: ::std::vec::Vec<#rt::Value> = (0..#n).map(|_| next().unwrap_or(#rt::Value::Nil)).collect();
+                        let params = #rt::__private::decode_param::<#ty>(#mname, "params", #rt::__private::implode(all, &[#(#keys),*]));
                     }],
                     vec![quote!(params?)],
                 )
