@@ -18,7 +18,7 @@ impl Site<'_> {
             (Type::Float32, v) => float(number(v), true),
             (Type::Float64, v) => float(number(v), false),
             (int, Val::Int(i)) if int.lg_size().is_some() => integer(int, *i),
-            (Type::Text, Val::Text(t)) => quote!(::std::string::String::from(#t)),
+            (Type::Text, Val::Text(t)) => quote!(::std::borrow::ToOwned::to_owned(#t)),
             (Type::Data, Val::Data(d)) => {
                 let bytes = d.iter().map(|b| Literal::u8_unsuffixed(*b));
                 quote!(#rt::Data(::std::vec![#(#bytes),*]))

@@ -81,14 +81,14 @@ fn generated_code_compiles_and_is_clippy_clean() {
         for dir in &includes {
             options = options.include(dir);
         }
-        let generated = match cara_codegen::generate(&options, &cara_codegen::Input::files(files)) {
-            Ok(generated) => generated,
+        let output = match cara_codegen::generate(&options, &cara_codegen::Input::files(files)) {
+            Ok(output) => output,
             // Schemas the front-end rejects (on purpose) have nothing to generate.
             Err(cara_codegen::GenerateError::Schema(_)) => continue,
             Err(e) => panic!("{case}: {e}"),
         };
-        let code = cara_codegen::pretty(&generated.tokens(), &case)
-            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        let code =
+            cara_codegen::pretty(&output.tokens(), &case).unwrap_or_else(|e| panic!("{case}: {e}"));
         lib.push_str(&format!(
             "/// Case `{case}`.\npub mod {} {{\n{code}\n}}\n",
             module_name(&case)

@@ -42,7 +42,7 @@ impl Generator<'_> {
                 },
             )
         } else {
-            (quote!(Default,), quote!())
+            (quote!(::core::default::Default,), quote!())
         };
         let decode_body = quote! {
             const NAMES: &[&str] = &[#(#names),*];
@@ -51,7 +51,7 @@ impl Generator<'_> {
         let decode_impl = structs::decode_impl(rt, &name, &quote!(), &quote!(), &decode_body);
         quote! {
             #item_doc
-            #[derive(Debug, Clone, Copy, #derive_default)]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, #derive_default)]
             pub enum #name {
                 #(#decls)*
                 /// An enumerant this code does not know (from a newer schema); kept as is.
@@ -89,13 +89,13 @@ impl Generator<'_> {
 
             impl ::core::hash::Hash for #name {
                 fn hash<H: ::core::hash::Hasher>(&self, state: &mut H) {
-                    self.ordinal().hash(state);
+                    ::core::hash::Hash::hash(&self.ordinal(), state);
                 }
             }
 
             impl #rt::Encode for #name {
                 fn encode(&self) -> #rt::Value {
-                    #rt::Value::from(self.ordinal())
+                    <#rt::Value as ::core::convert::From<u16>>::from(self.ordinal())
                 }
             }
 

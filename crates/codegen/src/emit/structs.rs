@@ -113,7 +113,7 @@ impl Generator<'_> {
                 },
             )
         } else {
-            (quote!(Default,), quote!())
+            (quote!(::core::default::Default,), quote!())
         };
 
         let fields_table = self.fields_table(s);
@@ -182,7 +182,7 @@ impl Generator<'_> {
         let decode_impl = decode_impl(rt, &name, &impl_generics, &ty_args, &decode_body);
         quote! {
             #item_doc
-            #[derive(Debug, Clone, PartialEq, #derive_default)]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #derive_default)]
             pub struct #name #decl {
                 #(#field_decls)*
                 #union_decl

@@ -84,7 +84,7 @@ impl Generator<'_> {
         };
         let first_is_unit = members.first().is_some_and(|f| is_void(f));
         let (derive_default, default_impl) = if first_is_unit {
-            (quote!(Default,), quote!())
+            (quote!(::core::default::Default,), quote!())
         } else {
             (
                 quote!(),
@@ -106,7 +106,7 @@ impl Generator<'_> {
         });
         let mut out = quote! {
             #doc_text
-            #[derive(Debug, Clone, PartialEq, #derive_default)]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #derive_default)]
             // Members are stored inline, as the schema declares them.
             #[allow(clippy::large_enum_variant)]
             pub enum #name #decl {

@@ -32,7 +32,7 @@ impl Generator<'_> {
         );
         quote! {
             #[doc = #client_doc]
-            #[derive(Debug, Clone, PartialEq)]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
             #[allow(clippy::type_complexity)]
             pub struct #client #decl {
                 stub: #rt::Stub,

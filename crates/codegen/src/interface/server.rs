@@ -45,6 +45,11 @@ impl Generator<'_> {
         } else {
             quote!(#(#supertraits +)* ::core::marker::Send + ::core::marker::Sync + 'static)
         };
+        // The doc link follows the runtime path too (`::cara::caller`).
+        let caller_doc = format!(
+            " Inside a method, [`cara::caller()`]({}::caller) gives the call's caller:",
+            rt.to_string().replace(' ', "")
+        );
         let trait_generics = if params.is_empty() {
             quote!()
         } else {
@@ -53,7 +58,7 @@ impl Generator<'_> {
         quote! {
             #trait_doc
             ///
-            /// Inside a method, [`cara::caller()`](::cara::caller) gives the call's caller:
+            #[doc = #caller_doc]
             /// its user id (under PLAIN) and a remote to call it back.
             // Method and parameter names and counts come from the schema.
             #[allow(
@@ -149,9 +154,10 @@ impl Generator<'_> {
                     method: usize,
                     args: ::std::vec::Vec<::core::option::Option<#rt::Value>>,
                 ) -> #rt::BoxFuture<::core::result::Result<#rt::Reply, #rt::Fault>> {
-                    let this = self.0.clone();
-                    let mut args = args.into_iter();
-                    let mut next = move || args.next().flatten();
+                    // Trait methods by path: generated code may sit where the prelude is not.
+                    let this = ::core::clone::Clone::clone(&self.0);
+                    let mut args = ::core::iter::IntoIterator::into_iter(args);
+                    let mut next = move || ::core::iter::Iterator::next(&mut args).flatten();
                     match method {
                         #(#arms)*
                         _ => ::std::boxed::Box::pin(async move {
@@ -254,7 +260,10 @@ impl Generator<'_> {
                 (
                     vec![quote! {
                         // A struct parameter list: absent fields take the struct's defaults.
-                        let all: ::std::vec::Vec<#rt::Value> = (0..#n).map(|_| next().unwrap_or(#rt::Value::Nil)).collect();
+                        let mut all: ::std::vec::Vec<#rt::Value> = ::std::vec::Vec::with_capacity(#n);
+                        for _ in 0..#n {
+                            all.push(next().unwrap_or(#rt::Value::Nil));
+                        }
                         let params = #rt::__private::decode_param::<#ty>(#mname, "params", #rt::__private::implode(all, &[#(#keys),*]));
                     }],
                     vec![quote!(params?)],
