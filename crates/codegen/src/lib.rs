@@ -27,7 +27,6 @@ mod literal;
 mod names;
 mod options;
 mod place;
-mod pretty;
 mod types;
 
 use std::collections::HashMap;
@@ -36,10 +35,9 @@ use cara_schema::{FieldKind, NO_DISCRIMINANT, Node, NodeKind, SchemaSet, StructN
 use proc_macro2::TokenStream;
 use quote::quote;
 
-pub use generate::{GenerateError, Generated, GeneratedFile, Input, generate};
+pub use generate::{GenerateError, Generated, GeneratedFile, Input, PrettyError, generate, pretty};
 pub use names::file_module;
 pub use options::{DEFAULT_RUNTIME, Options, StandardImports};
-pub use pretty::{PrettyError, pretty};
 
 use emit::UnionEnum;
 use place::{MethodStruct, Places};
