@@ -22,19 +22,42 @@ pub const OUT_FILE: &str = "cara_schemas.rs";
 
 /// What can go wrong generating code.
 #[derive(thiserror::Error)]
+#[non_exhaustive]
 pub enum BuildError {
     /// `OUT_DIR` is not set: not running inside a build script.
     #[error("OUT_DIR is not set (cara_build runs in build scripts)")]
     NoOutDir,
-    /// The schemas have errors; the text is the diagnostics, `file:line:col` first.
+    /// The schemas have errors: the front-end's diagnostics, `file:line:col` first.
     #[error("schema errors:\n{0}")]
-    Schema(String),
-    /// Generated code did not pretty-print (a generator bug).
+    Schema(#[source] cara_schema::Diagnostics),
+    /// Code generation failed: a bad option (such as the runtime path) or a
+    /// generator bug.
     #[error("code generation failed: {0}")]
-    Generate(String),
+    Generate(#[source] GenerateFailure),
     /// Writing the output failed.
     #[error("cannot write {path}: {source}", path = .0.display(), source = .1)]
     Io(PathBuf, #[source] std::io::Error),
+}
+
+/// Why the generator failed once the schemas were read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GenerateFailure {
+    /// The generator refused the options or the schema set.
+    #[error(transparent)]
+    Generate(cara_codegen::GenerateError),
+    /// The generated code did not print as Rust (a generator bug).
+    #[error(transparent)]
+    Pretty(#[from] cara_codegen::PrettyError),
+}
+
+impl From<cara_codegen::GenerateError> for BuildError {
+    fn from(e: cara_codegen::GenerateError) -> Self {
+        match e {
+            cara_codegen::GenerateError::Schema(d) => BuildError::Schema(d),
+            other => BuildError::Generate(GenerateFailure::Generate(other)),
+        }
+    }
 }
 
 // `fn main() -> Result<(), BuildError>` prints errors with `Debug`: show the
@@ -49,9 +72,7 @@ impl std::fmt::Debug for BuildError {
 #[derive(Debug, Clone, Default)]
 pub struct Config {
     files: Vec<PathBuf>,
-    includes: Vec<PathBuf>,
-    src_prefixes: Vec<String>,
-    no_standard_import: bool,
+    options: cara_codegen::Options,
 }
 
 impl Config {
@@ -68,52 +89,39 @@ impl Config {
 
     /// Adds an import directory for `/absolute` imports (`-I`).
     pub fn include(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.includes.push(dir.into());
+        self.options = self.options.include(dir);
         self
     }
 
     /// Strips a prefix from file names, as `capnp compile --src-prefix` does.
     pub fn src_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.src_prefixes.push(prefix.into());
+        self.options = self.options.src_prefix(prefix);
         self
     }
 
     /// Disables the standard import directories and bundled standard files.
     pub fn no_standard_import(mut self) -> Self {
-        self.no_standard_import = true;
+        self.options = self.options.no_standard_import();
+        self
+    }
+
+    /// The path generated code names the runtime by (default `::cara`): for a
+    /// crate that renames `cara` in `Cargo.toml` or reaches it through a re-export
+    /// (`.runtime("::my_rpc::cara")`).
+    pub fn runtime(mut self, path: impl Into<String>) -> Self {
+        self.options = self.options.runtime(path);
         self
     }
 
     /// Generates the code as pretty-printed Rust source, and the schema files read.
     pub fn generate(&self) -> Result<(String, Vec<PathBuf>), BuildError> {
-        let mut compiler = cara_schema::Compiler::new();
-        for dir in &self.includes {
-            compiler = compiler.include(dir);
-        }
-        for prefix in &self.src_prefixes {
-            compiler = compiler.src_prefix(prefix.clone());
-        }
-        if self.no_standard_import {
-            compiler = compiler.no_standard_import();
-        }
-        let set = compiler
-            .compile(&self.files)
-            .map_err(|d| BuildError::Schema(d.to_string()))?;
-        let tokens = cara_codegen::Generator::new(&set).modules();
-        let source = self
-            .files
-            .iter()
-            .map(|f| {
-                f.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let code = cara_codegen::pretty(&tokens, &source).map_err(BuildError::Generate)?;
-        Ok((code, set.source_files().to_vec()))
+        let input = cara_codegen::Input::files(self.files.iter().cloned());
+        let generated = cara_codegen::generate(&self.options, &input)?;
+        let code = generated
+            .source()
+            .map_err(|e| BuildError::Generate(e.into()))?;
+        Ok((code, generated.source_files().to_vec()))
     }
-
     /// Writes the code to `OUT_DIR/cara_schemas.rs` and tells cargo to rerun the
     /// build script when any schema read changes. Returns the file written.
     pub fn compile(&self) -> Result<PathBuf, BuildError> {

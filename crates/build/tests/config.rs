@@ -41,3 +41,37 @@ fn schema_errors_carry_the_location() {
     let text = err.to_string();
     assert!(text.contains("bad.capnp:3:"), "{text}");
 }
+
+#[test]
+fn schema_errors_keep_the_diagnostics() {
+    let dir = std::env::temp_dir().join(format!("cara-build-diag-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.capnp");
+    std::fs::write(
+        &file,
+        "@0xdbb9ad1f14bf0b37;\nstruct A {\n  x @0 :Nope;\n}\n",
+    )
+    .unwrap();
+    let err = cara_build::Config::new()
+        .file(&file)
+        .generate()
+        .unwrap_err();
+    let cara_build::BuildError::Schema(diags) = &err else {
+        panic!("not a schema error: {err}");
+    };
+    assert_eq!(diags.errors[0].line, 3, "{diags}");
+    assert_eq!(err.to_string(), format!("schema errors:\n{diags}"));
+}
+
+#[test]
+fn the_runtime_path_shows_in_the_code_and_is_checked() {
+    let config = cara_build::Config::new().file("../../schemas/calculator.capnp");
+    let (code, _) = config.clone().runtime("::my_rt").generate().unwrap();
+    assert!(code.contains("::my_rt::Encode"), "{code}");
+    assert!(
+        !code.contains("::cara::"),
+        "a runtime path escaped the option"
+    );
+    let err = config.runtime("not a path").generate().unwrap_err();
+    assert!(matches!(err, cara_build::BuildError::Generate(_)), "{err}");
+}

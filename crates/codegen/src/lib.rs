@@ -1,19 +1,31 @@
 //! # cara-codegen
 //!
-//! Turns a resolved schema model ([`cara_schema::SchemaSet`]) into Rust: structs,
-//! unions and enums as plain types with cara's msgpack codec, constants, and for each
-//! interface an async server trait, a dispatcher and a typed client stub. The same
-//! generator serves the `cara-build` helper, the `cara::schema!` macro and `cara gen`.
+//! Turns Cap'n Proto schemas into Rust: structs, unions and enums as plain types
+//! with cara's msgpack codec, constants, and for each interface an async server
+//! trait, a dispatcher and a typed client stub. One entry, [`generate`] with
+//! [`Options`], serves the `cara-build` helper, the `cara::schema!` macro and
+//! `cara gen`:
 //!
-//! Generated code depends on the `cara` crate alone, through absolute `::cara::`
-//! paths and its hidden support module. Each schema file becomes one module named
-//! after it (`calculator.capnp` → `calculator_capnp`); files refer to each other as
-//! sibling modules.
+//! ```no_run
+//! use cara_codegen::{Input, Options, generate};
+//!
+//! let generated = generate(&Options::new().include("schemas"), &Input::files(["schemas/calculator.capnp"]))?;
+//! let rust_source = generated.source()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Generated code depends on the `cara` crate alone, through absolute paths
+//! (`::cara::…` unless [`Options::runtime`] names another path, `::core::…`,
+//! `::std::…`), so it compiles whatever names surround it. Each schema file becomes
+//! one module named after it (`calculator.capnp` → `calculator_capnp`); files refer
+//! to each other as sibling modules.
 
 mod emit;
+mod generate;
 mod interface;
 mod literal;
 mod names;
+mod options;
 mod place;
 mod types;
 
@@ -23,25 +35,19 @@ use cara_schema::{FieldKind, NO_DISCRIMINANT, Node, NodeKind, SchemaSet, StructN
 use proc_macro2::TokenStream;
 use quote::quote;
 
+pub use generate::{GenerateError, Generated, GeneratedFile, Input, PrettyError, generate, pretty};
 pub use names::file_module;
+pub use options::{DEFAULT_RUNTIME, Options, StandardImports};
 
-use place::Places;
+use emit::UnionEnum;
+use place::{MethodStruct, Places};
 use types::Site;
 
-/// One generated module: a schema file's Rust code.
-#[derive(Debug, Clone)]
-pub struct GeneratedFile {
-    /// The schema file name, as the front-end knows it.
-    pub schema: String,
-    /// The module name (`calculator_capnp`).
-    pub module: String,
-    /// The module's contents.
-    pub tokens: TokenStream,
-}
-
 /// The generator for one schema set.
-pub struct Generator<'a> {
+pub(crate) struct Generator<'a> {
     set: &'a SchemaSet,
+    /// The path of the runtime crate (`::cara`): generated code reaches it only so.
+    runtime: TokenStream,
     nodes: HashMap<u64, &'a Node>,
     places: Places,
     /// Strongly connected component of each struct in the "contains by value" graph:
@@ -50,12 +56,14 @@ pub struct Generator<'a> {
 }
 
 impl<'a> Generator<'a> {
-    /// Prepares code generation for every node of `set`.
-    pub fn new(set: &'a SchemaSet) -> Self {
+    /// Prepares code generation for every node of `set`, reaching the runtime
+    /// crate through `runtime`.
+    pub(crate) fn new(set: &'a SchemaSet, runtime: TokenStream) -> Self {
         let nodes: HashMap<u64, &Node> = set.nodes().iter().map(|n| (n.id, n)).collect();
         let components = by_value_components(&nodes);
         Generator {
             set,
+            runtime,
             nodes,
             places: Places::new(set),
             components,
@@ -77,12 +85,17 @@ impl<'a> Generator<'a> {
         self.components.contains_key(&id)
     }
 
+    /// The runtime crate's path, for `#rt::…` in generated code.
+    pub(crate) fn runtime(&self) -> &TokenStream {
+        &self.runtime
+    }
+
     pub(crate) fn node(&self, id: u64) -> Option<&'a Node> {
         self.nodes.get(&id).copied()
     }
 
     /// Code for every file of the set (requested files and the imports they reach).
-    pub fn files(&self) -> Vec<GeneratedFile> {
+    pub(crate) fn files(&self) -> Vec<GeneratedFile> {
         let mut files: Vec<&Node> = self
             .set
             .nodes()
@@ -103,25 +116,6 @@ impl<'a> Generator<'a> {
                 tokens: self.file(file),
             })
             .collect()
-    }
-
-    /// All files as sibling modules, in one token stream (what the macro expands to).
-    pub fn modules(&self) -> TokenStream {
-        let files = self.files();
-        let items = files.iter().map(|f| {
-            let name = names::ident(&f.module);
-            let tokens = &f.tokens;
-            let doc = format!(" Generated from `{}`.", f.schema);
-            quote! {
-                #[doc = #doc]
-                // A program uses part of a schema's API; the rest is not dead code.
-                #[allow(dead_code)]
-                pub mod #name {
-                    #tokens
-                }
-            }
-        });
-        quote!(#(#items)*)
     }
 
     fn file(&self, file: &Node) -> TokenStream {
@@ -198,16 +192,16 @@ impl<'a> Generator<'a> {
     fn item(&self, site: &Site<'_>, node: &Node) -> TokenStream {
         match &node.kind {
             NodeKind::Struct(s) => {
-                if let Some((_, _, is_result)) = self.places.method_structs.get(&node.id) {
+                if let Some((_, _, role)) = self.places.method_structs.get(&node.id) {
                     // Parameters travel flattened and a single result unboxed: only
                     // several results need a struct.
-                    let needed = *is_result && s.fields.len() > 1;
+                    let needed = *role == MethodStruct::Results && s.fields.len() > 1;
                     if !needed {
                         return TokenStream::new();
                     }
                 }
                 if self.is_pure_union(node.id) {
-                    self.union_enum(site, node, s, true)
+                    self.union_enum(site, node, s, UnionEnum::Named)
                 } else {
                     self.structure(site, node, s)
                 }
@@ -229,7 +223,7 @@ impl<'a> Generator<'a> {
                     .into_iter()
                     .map(|(s, _)| s)
                     .collect();
-                self.union_enum(&inner, node, s, false)
+                self.union_enum(&inner, node, s, UnionEnum::Which)
             }
             NodeKind::Interface(i) => self.interface_module_items(site, node, i),
             _ => TokenStream::new(),
@@ -272,16 +266,16 @@ impl<'a> Generator<'a> {
 
     /// The path to the enum of struct `id`'s unnamed union, from `site`.
     pub(crate) fn union_enum_path(&self, site: &Site<'_>, id: u64) -> Option<TokenStream> {
-        self.union_enum_path_in(site, id, false)
+        self.union_enum_path_in(site, id, PathUse::Type)
     }
 
     /// [`Self::union_enum_path`] for expressions and patterns: generic arguments take a
     /// turbofish there (`foo::Which::<T>::Bar`).
     pub(crate) fn union_enum_expr_path(&self, site: &Site<'_>, id: u64) -> Option<TokenStream> {
-        self.union_enum_path_in(site, id, true)
+        self.union_enum_path_in(site, id, PathUse::Expr)
     }
 
-    fn union_enum_path_in(&self, site: &Site<'_>, id: u64, expr: bool) -> Option<TokenStream> {
+    fn union_enum_path_in(&self, site: &Site<'_>, id: u64, used: PathUse) -> Option<TokenStream> {
         if self.is_pure_union(id) {
             return Some(site.path(id));
         }
@@ -298,7 +292,7 @@ impl<'a> Generator<'a> {
             .collect();
         Some(if params.is_empty() {
             path
-        } else if expr {
+        } else if used == PathUse::Expr {
             quote!(#path::<#(#params),*>)
         } else {
             quote!(#path<#(#params),*>)
@@ -313,6 +307,14 @@ impl<'a> Generator<'a> {
         }
         names::ident(&name)
     }
+}
+
+/// Where a path is written: generic arguments take a turbofish in expressions
+/// and patterns (`foo::Which::<T>::Bar`), not in types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PathUse {
+    Type,
+    Expr,
 }
 
 /// Tarjan's strongly connected components over "struct A holds struct B by value"
@@ -412,14 +414,4 @@ fn file_label(display_name: &str) -> String {
         .next()
         .unwrap_or(display_name)
         .to_string()
-}
-
-/// Pretty-prints generated tokens as a Rust source file with the `@generated` header.
-pub fn pretty(tokens: &TokenStream, source: &str) -> Result<String, String> {
-    let file: syn::File =
-        syn::parse2(tokens.clone()).map_err(|e| format!("generated code does not parse: {e}"))?;
-    Ok(format!(
-        "// @generated by cara-codegen from {source}. Do not edit.\n\n{}",
-        prettyplease::unparse(&file)
-    ))
 }

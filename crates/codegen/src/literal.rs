@@ -10,6 +10,7 @@ use crate::types::Site;
 impl Site<'_> {
     /// An expression of type `rust_type(ty)` for the literal `val`.
     pub fn literal(&self, ty: &Type, val: &Val) -> TokenStream {
+        let rt = self.generator.runtime();
         match (ty, val) {
             (_, Val::Null) => quote!(::core::default::Default::default()),
             (Type::Void, _) => quote!(()),
@@ -17,10 +18,10 @@ impl Site<'_> {
             (Type::Float32, v) => float(number(v), true),
             (Type::Float64, v) => float(number(v), false),
             (int, Val::Int(i)) if int.lg_size().is_some() => integer(int, *i),
-            (Type::Text, Val::Text(t)) => quote!(::std::string::String::from(#t)),
+            (Type::Text, Val::Text(t)) => quote!(::std::borrow::ToOwned::to_owned(#t)),
             (Type::Data, Val::Data(d)) => {
                 let bytes = d.iter().map(|b| Literal::u8_unsuffixed(*b));
-                quote!(::cara::Data(::std::vec![#(#bytes),*]))
+                quote!(#rt::Data(::std::vec![#(#bytes),*]))
             }
             (Type::Enum { type_id, .. }, Val::Enum(e)) => self.enumerant(*type_id, *e),
             (Type::List(inner), Val::List(items)) => {
@@ -50,6 +51,7 @@ impl Site<'_> {
     }
 
     fn struct_literal(&self, ty: &Type, id: u64, entries: &[(usize, Type, Val)]) -> TokenStream {
+        let rt = self.generator.runtime();
         let Some(NodeKind::Struct(s)) = self.generator.node(id).map(|n| &n.kind) else {
             return quote!(::core::default::Default::default());
         };
@@ -87,7 +89,7 @@ impl Site<'_> {
                 ) && !matches!(field_ty, Type::AnyPointer(_)) =>
                 {
                     let v = self.literal(field_ty, val);
-                    quote!(::cara::Dynamic(::cara::Encode::encode(&#v)))
+                    quote!(#rt::Dynamic(#rt::Encode::encode(&#v)))
                 }
                 FieldKind::Slot { .. } => self.literal(field_ty, val),
                 FieldKind::Group { type_id } => {

@@ -26,8 +26,17 @@ pub struct Place {
 pub struct Places {
     pub places: HashMap<u64, Place>,
     pub file_modules: HashMap<u64, String>,
-    /// Auto-generated method param/result structs: id → (interface id, method index, is_result).
-    pub method_structs: HashMap<u64, (u64, usize, bool)>,
+    /// Auto-generated method param/result structs: id → (interface id, method index, role).
+    pub method_structs: HashMap<u64, (u64, usize, MethodStruct)>,
+}
+
+/// Which of a method's auto-generated structs a node is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodStruct {
+    /// `$Params`: travels flattened into the call's arguments.
+    Params,
+    /// `$Results`: a struct only for several results, keyed by name.
+    Results,
 }
 
 impl Places {
@@ -79,13 +88,12 @@ impl Places {
             }
             NodeKind::Interface(i) => {
                 for (index, method) in i.methods.iter().enumerate() {
-                    for (id, suffix, is_result) in [
-                        (method.param_struct_type, "Params", false),
-                        (method.result_struct_type, "Results", true),
+                    for (id, suffix, role) in [
+                        (method.param_struct_type, "Params", MethodStruct::Params),
+                        (method.result_struct_type, "Results", MethodStruct::Results),
                     ] {
                         if set.node(id).is_some_and(|n| n.scope_id == 0) {
-                            self.method_structs
-                                .insert(id, (parent.id, index, is_result));
+                            self.method_structs.insert(id, (parent.id, index, role));
                             items.push((id, format!("{}{suffix}", camel(&method.name))));
                         }
                     }

@@ -36,10 +36,11 @@ impl<'g> Site<'g> {
 
     /// The path to a node's item, or `cara::Dynamic` if it has no Rust home.
     pub fn path(&self, id: u64) -> TokenStream {
+        let rt = self.generator.runtime();
         self.generator
             .places
             .path(id, self.file, &self.module)
-            .unwrap_or_else(|| quote!(::cara::Dynamic))
+            .unwrap_or_else(|| quote!(#rt::Dynamic))
     }
 
     /// The path to a node's item with its generic arguments from `brand`.
@@ -55,6 +56,7 @@ impl<'g> Site<'g> {
 
     /// The generic arguments for node `id` under `brand`, in declaration order.
     pub fn brand_args(&self, id: u64, brand: &Brand) -> Vec<TokenStream> {
+        let rt = self.generator.runtime();
         let mut args = Vec::new();
         for (scope, names) in self.generator.generic_scopes(id) {
             let bound = brand.scopes.iter().find(|s| s.scope_id == scope);
@@ -62,7 +64,7 @@ impl<'g> Site<'g> {
                 let arg = match bound.map(|b| &b.kind) {
                     Some(BrandScopeKind::Bind(bindings)) => match bindings.get(i) {
                         Some(Binding::Type(t)) => self.rust_type(t),
-                        _ => quote!(::cara::Dynamic),
+                        _ => quote!(#rt::Dynamic),
                     },
                     Some(BrandScopeKind::Inherit) => {
                         match self.subst.get(&scope).and_then(|v| v.get(i)) {
@@ -71,10 +73,10 @@ impl<'g> Site<'g> {
                                 let p = ident(name);
                                 quote!(#p)
                             }
-                            None => quote!(::cara::Dynamic),
+                            None => quote!(#rt::Dynamic),
                         }
                     }
-                    None => quote!(::cara::Dynamic),
+                    None => quote!(#rt::Dynamic),
                 };
                 args.push(arg);
             }
@@ -84,6 +86,7 @@ impl<'g> Site<'g> {
 
     /// The Rust type of a schema type.
     pub fn rust_type(&self, ty: &Type) -> TokenStream {
+        let rt = self.generator.runtime();
         match ty {
             Type::Void => quote!(()),
             Type::Bool => quote!(bool),
@@ -98,7 +101,7 @@ impl<'g> Site<'g> {
             Type::Float32 => quote!(f32),
             Type::Float64 => quote!(f64),
             Type::Text => quote!(::std::string::String),
-            Type::Data => quote!(::cara::Data),
+            Type::Data => quote!(#rt::Data),
             Type::List(inner) => {
                 let inner = self.rust_type(inner);
                 quote!(::std::vec::Vec<#inner>)
@@ -120,7 +123,7 @@ impl<'g> Site<'g> {
                             quote!(#path<#(#args),*>)
                         }
                     }
-                    None => quote!(::cara::Dynamic),
+                    None => quote!(#rt::Dynamic),
                 }
             }
             Type::AnyPointer(any) => match any {
@@ -141,7 +144,7 @@ impl<'g> Site<'g> {
                             let p = ident(name);
                             quote!(#p)
                         }
-                        _ => quote!(::cara::Dynamic),
+                        _ => quote!(#rt::Dynamic),
                     }
                 }
                 AnyPointer::ImplicitMethodParameter { index } => {
@@ -150,10 +153,10 @@ impl<'g> Site<'g> {
                             let p = ident(name);
                             quote!(#p)
                         }
-                        None => quote!(::cara::Dynamic),
+                        None => quote!(#rt::Dynamic),
                     }
                 }
-                _ => quote!(::cara::Dynamic),
+                _ => quote!(#rt::Dynamic),
             },
         }
     }

@@ -24,13 +24,14 @@ fn root() -> PathBuf {
 
 /// The generated, pretty-printed code of `file` (relative to the repository root).
 fn generate(file: &str, includes: &[&str]) -> Result<String, String> {
-    let mut compiler = cara_schema::Compiler::new().base_dir(root());
+    let mut options = cara_codegen::Options::new().base_dir(root());
     for dir in includes {
-        compiler = compiler.include(*dir);
+        options = options.include(*dir);
     }
-    let set = compiler.compile(&[file]).map_err(|d| d.to_string())?;
-    let tokens = cara_codegen::Generator::new(&set).modules();
-    cara_codegen::pretty(&tokens, file)
+    let generated = cara_codegen::generate(&options, &cara_codegen::Input::files([file]))
+        .map_err(|e| e.to_string())?;
+    // The header names the file as given, relative to the root.
+    cara_codegen::pretty(&generated.tokens(), file).map_err(|e| e.to_string())
 }
 
 /// Snapshots the code generated for `file`; the snapshot is named after the file.

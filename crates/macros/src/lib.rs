@@ -3,8 +3,10 @@
 //! `cara::schema!("schemas/calculator.capnp")` expands, at compile time, to one
 //! module per schema file reached (`calculator_capnp`, …): the same code the
 //! `cara-build` helper writes. Paths are relative to the crate's manifest directory;
-//! `include = "dir"` adds an import directory. Schema errors become compile errors
-//! whose message starts with the schema's `file:line:col`.
+//! `include = "dir"` adds an import directory and `runtime = "::my_rt"` names the
+//! runtime crate's path (default `::cara`, for a renamed or re-exported `cara`).
+//! Schema errors become compile errors on the schema's path literal, whose message
+//! starts with the schema's `file:line:col`.
 
 use std::path::PathBuf;
 
@@ -16,12 +18,14 @@ use syn::{LitStr, Token};
 struct Input {
     files: Vec<LitStr>,
     includes: Vec<LitStr>,
+    runtime: Option<LitStr>,
 }
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut files = Vec::new();
         let mut includes = Vec::new();
+        let mut runtime = None;
         while !input.is_empty() {
             if input.peek(syn::Ident) {
                 let key: syn::Ident = input.parse()?;
@@ -29,10 +33,14 @@ impl Parse for Input {
                 let value: LitStr = input.parse()?;
                 match key.to_string().as_str() {
                     "include" => includes.push(value),
+                    "runtime" if runtime.is_none() => runtime = Some(value),
+                    "runtime" => {
+                        return Err(syn::Error::new(key.span(), "`runtime` given twice"));
+                    }
                     other => {
                         return Err(syn::Error::new(
                             key.span(),
-                            format!("unknown option `{other}` (expected `include`)"),
+                            format!("unknown option `{other}` (expected `include` or `runtime`)"),
                         ));
                     }
                 }
@@ -49,7 +57,11 @@ impl Parse for Input {
                 "expected at least one schema file, e.g. schema!(\"schemas/calculator.capnp\")",
             ));
         }
-        Ok(Input { files, includes })
+        Ok(Input {
+            files,
+            includes,
+            runtime,
+        })
     }
 }
 
@@ -115,9 +127,12 @@ fn expand(input: TokenStream) -> syn::Result<(proc_macro2::TokenStream, String)>
     let base = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .unwrap_or_default();
-    let mut compiler = cara_schema::Compiler::new().base_dir(&base);
+    let mut options = cara_codegen::Options::new().base_dir(&base);
     for dir in &input.includes {
-        compiler = compiler.include(dir.value());
+        options = options.include(dir.value());
+    }
+    if let Some(runtime) = &input.runtime {
+        options = options.runtime(runtime.value());
     }
     let files: Vec<String> = input.files.iter().map(LitStr::value).collect();
     for (file, lit) in files.iter().zip(&input.files) {
@@ -131,22 +146,46 @@ fn expand(input: TokenStream) -> syn::Result<(proc_macro2::TokenStream, String)>
             ));
         }
     }
-    let set = compiler
-        .compile(&files)
-        .map_err(|d| syn::Error::new(input.files[0].span(), format!("schema errors:\n{d}")))?;
-    let tokens = cara_codegen::Generator::new(&set).modules();
-    let names: Vec<&str> = files
-        .iter()
-        .map(|f| f.rsplit('/').next().unwrap_or(f))
-        .collect();
-    let source = cara_codegen::pretty(&tokens, &names.join(", "))
+    let generated = cara_codegen::generate(&options, &cara_codegen::Input::files(&files))
+        .map_err(|e| generate_error(&input, &files, e))?;
+    let tokens = generated.tokens();
+    let source = generated
+        .source()
         .map_err(|e| syn::Error::new(input.files[0].span(), e))?;
     // Make rustc rebuild when a schema changes.
-    let tracked = set.source_files().iter().map(|p| {
+    let tracked = generated.source_files().iter().map(|p| {
         let path = base.join(p).display().to_string();
         quote!(
             const _: &[u8] = ::core::include_bytes!(#path);
         )
     });
     Ok((quote!(#tokens #(#tracked)*), source))
+}
+
+/// A generator error as a compile error on the literal it is about: schema errors
+/// on the path of the first file with one (the first path if none is named), a
+/// bad runtime path on `runtime = "…"`.
+fn generate_error(input: &Input, files: &[String], e: cara_codegen::GenerateError) -> syn::Error {
+    let first = input.files[0].span();
+    match e {
+        cara_codegen::GenerateError::Schema(diags) => {
+            let span = diags
+                .errors
+                .iter()
+                .find_map(|d| files.iter().position(|f| same_file(f, &d.file)))
+                .map_or(first, |at| input.files[at].span());
+            syn::Error::new(span, format!("schema errors:\n{diags}"))
+        }
+        e @ cara_codegen::GenerateError::RuntimePath { .. } => {
+            let span = input.runtime.as_ref().map_or(first, LitStr::span);
+            syn::Error::new(span, e)
+        }
+        e => syn::Error::new(first, e),
+    }
+}
+
+/// Whether a diagnostic's file name is the requested path `file` (names are shown
+/// relative to the manifest directory, as written).
+fn same_file(file: &str, shown: &str) -> bool {
+    file.trim_start_matches("./") == shown
 }

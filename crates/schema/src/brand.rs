@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use crate::model::{Brand, BrandScope as ModelScope, BrandScopeKind};
+use crate::model::{Brand, BrandScope as ModelScope, BrandScopeKind, Type};
 
 /// Built-in declarations of the global scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,24 +50,32 @@ pub enum Builtin {
     Object,
 }
 
+/// The primitive types: name in the language, builtin and model type. The one list
+/// the resolver, the type translation and [`Type::builtin_name`] all read.
+pub(crate) const PRIMITIVES: [(&str, Builtin, Type); 14] = [
+    ("Void", Builtin::Void, Type::Void),
+    ("Bool", Builtin::Bool, Type::Bool),
+    ("Int8", Builtin::Int8, Type::Int8),
+    ("Int16", Builtin::Int16, Type::Int16),
+    ("Int32", Builtin::Int32, Type::Int32),
+    ("Int64", Builtin::Int64, Type::Int64),
+    ("UInt8", Builtin::Uint8, Type::Uint8),
+    ("UInt16", Builtin::Uint16, Type::Uint16),
+    ("UInt32", Builtin::Uint32, Type::Uint32),
+    ("UInt64", Builtin::Uint64, Type::Uint64),
+    ("Float32", Builtin::Float32, Type::Float32),
+    ("Float64", Builtin::Float64, Type::Float64),
+    ("Text", Builtin::Text, Type::Text),
+    ("Data", Builtin::Data, Type::Data),
+];
+
 impl Builtin {
     /// Looks up a builtin by name.
     pub fn from_name(name: &str) -> Option<Builtin> {
+        if let Some((_, builtin, _)) = PRIMITIVES.iter().find(|(n, _, _)| *n == name) {
+            return Some(*builtin);
+        }
         Some(match name {
-            "Void" => Builtin::Void,
-            "Bool" => Builtin::Bool,
-            "Int8" => Builtin::Int8,
-            "Int16" => Builtin::Int16,
-            "Int32" => Builtin::Int32,
-            "Int64" => Builtin::Int64,
-            "UInt8" => Builtin::Uint8,
-            "UInt16" => Builtin::Uint16,
-            "UInt32" => Builtin::Uint32,
-            "UInt64" => Builtin::Uint64,
-            "Float32" => Builtin::Float32,
-            "Float64" => Builtin::Float64,
-            "Text" => Builtin::Text,
-            "Data" => Builtin::Data,
             "List" => Builtin::List,
             "AnyPointer" => Builtin::AnyPointer,
             "AnyStruct" => Builtin::AnyStruct,
@@ -76,6 +84,14 @@ impl Builtin {
             "Object" => Builtin::Object,
             _ => return None,
         })
+    }
+
+    /// The model type of a primitive builtin (`None` for lists and pointer kinds).
+    pub fn primitive(self) -> Option<Type> {
+        PRIMITIVES
+            .iter()
+            .find(|(_, b, _)| *b == self)
+            .map(|(_, _, t)| t.clone())
     }
 
     /// A pseudo id (never emitted), unique per builtin.

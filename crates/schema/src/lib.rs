@@ -49,6 +49,15 @@ pub struct Compiler {
     opts: compile::Options,
 }
 
+/// Where requested files are read from.
+#[derive(Debug, Clone, Copy)]
+enum Origin {
+    /// The file system (`Compiler::compile`).
+    Disk,
+    /// In-memory sources and bundled files (`Compiler::compile_sources`).
+    Memory,
+}
+
 /// The result of compiling: every node the official compiler would emit, plus the list of
 /// requested files.
 #[derive(Debug, Clone)]
@@ -110,7 +119,7 @@ impl Compiler {
                 .insert((*name).to_string(), (*text).to_string());
         }
         let names: Vec<String> = sources.iter().map(|(n, _)| (*n).to_string()).collect();
-        Self::run(ctx, &names, true)
+        Self::run(ctx, &names, Origin::Memory)
     }
 
     /// Compiles the given files.
@@ -124,13 +133,13 @@ impl Compiler {
             .iter()
             .map(|f| f.as_ref().to_string_lossy().into_owned())
             .collect();
-        Self::run(ctx, &names, false)
+        Self::run(ctx, &names, Origin::Disk)
     }
 
     fn run(
         mut ctx: compile::Compilation,
         files: &[String],
-        in_memory: bool,
+        origin: Origin,
     ) -> Result<SchemaSet, Diagnostics> {
         let mut requested = Vec::new();
         let mut io_errors = Vec::new();
@@ -139,11 +148,9 @@ impl Compiler {
         let mut seen: HashMap<usize, u32> = HashMap::new();
         let mut order: Vec<usize> = Vec::new();
         for name in files {
-            let loaded = if in_memory {
-                ctx.add_virtual_requested(name)
-                    .ok_or_else(|| format!("{name}: no such file"))
-            } else {
-                ctx.add_requested(name)
+            let loaded = match origin {
+                Origin::Memory => ctx.add_virtual_requested(name),
+                Origin::Disk => ctx.add_requested(name),
             };
             match loaded {
                 Ok(m) => {
@@ -193,7 +200,7 @@ impl Compiler {
                 end_line: 0,
                 col: 0,
                 end_col: 0,
-                message: e,
+                message: e.to_string(),
                 source_line: String::new(),
             });
         }

@@ -270,23 +270,10 @@ impl Type {
     /// The Cap'n Proto name of a built-in type (`Void` … `Data`, `UInt8` spelled as
     /// the language does); `None` for lists, named types and `AnyPointer` kinds.
     pub fn builtin_name(&self) -> Option<&'static str> {
-        Some(match self {
-            Type::Void => "Void",
-            Type::Bool => "Bool",
-            Type::Int8 => "Int8",
-            Type::Int16 => "Int16",
-            Type::Int32 => "Int32",
-            Type::Int64 => "Int64",
-            Type::Uint8 => "UInt8",
-            Type::Uint16 => "UInt16",
-            Type::Uint32 => "UInt32",
-            Type::Uint64 => "UInt64",
-            Type::Float32 => "Float32",
-            Type::Float64 => "Float64",
-            Type::Text => "Text",
-            Type::Data => "Data",
-            _ => return None,
-        })
+        crate::brand::PRIMITIVES
+            .iter()
+            .find(|(_, _, t)| t == self)
+            .map(|(name, _, _)| *name)
     }
 
     /// Log2 of the bit size of a data type; `None` for void and pointers.

@@ -16,18 +16,24 @@ pub struct SchemaArgs {
 }
 
 impl SchemaArgs {
-    /// A front-end configured with these options.
-    pub fn compiler(&self) -> cara_schema::Compiler {
-        let mut compiler = cara_schema::Compiler::new();
-        for i in &self.include {
-            compiler = compiler.include(i);
+    /// The generator options these arguments say.
+    pub fn options(&self) -> cara_codegen::Options {
+        let mut options = cara_codegen::Options::new();
+        for dir in &self.include {
+            options = options.include(dir);
         }
-        for p in &self.src_prefix {
-            compiler = compiler.src_prefix(p.clone());
+        for prefix in &self.src_prefix {
+            options = options.src_prefix(prefix.clone());
         }
         if self.no_standard_import {
-            compiler = compiler.no_standard_import();
+            options = options.no_standard_import();
         }
-        compiler
+        options
+    }
+
+    /// A front-end configured with these options (for subcommands that need the
+    /// schema model, not generated code).
+    pub fn compiler(&self) -> cara_schema::Compiler {
+        self.options().compiler()
     }
 }

@@ -9,6 +9,7 @@ impl Generator<'_> {
         node: &Node,
         es: &[Enumerant],
     ) -> TokenStream {
+        let rt = self.runtime();
         let name = self.item_name(node);
         let type_name = node.name();
         let item_doc = doc(node.doc.as_deref(), || {
@@ -41,11 +42,16 @@ impl Generator<'_> {
                 },
             )
         } else {
-            (quote!(Default,), quote!())
+            (quote!(::core::default::Default,), quote!())
         };
+        let decode_body = quote! {
+            const NAMES: &[&str] = &[#(#names),*];
+            #rt::__private::enum_ordinal(&value, #type_name, NAMES).map(Self::from_ordinal)
+        };
+        let decode_impl = structs::decode_impl(rt, &name, &quote!(), &quote!(), &decode_body);
         quote! {
             #item_doc
-            #[derive(Debug, Clone, Copy, #derive_default)]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, #derive_default)]
             pub enum #name {
                 #(#decls)*
                 /// An enumerant this code does not know (from a newer schema); kept as is.
@@ -83,24 +89,17 @@ impl Generator<'_> {
 
             impl ::core::hash::Hash for #name {
                 fn hash<H: ::core::hash::Hasher>(&self, state: &mut H) {
-                    self.ordinal().hash(state);
+                    ::core::hash::Hash::hash(&self.ordinal(), state);
                 }
             }
 
-            impl ::cara::Encode for #name {
-                fn encode(&self) -> ::cara::Value {
-                    ::cara::Value::from(self.ordinal())
+            impl #rt::Encode for #name {
+                fn encode(&self) -> #rt::Value {
+                    <#rt::Value as ::core::convert::From<u16>>::from(self.ordinal())
                 }
             }
 
-            impl ::cara::Decode for #name {
-                // The match covers any number of fields; with one it is a single arm.
-                #[allow(clippy::single_match)]
-                fn decode(value: ::cara::Value) -> ::core::result::Result<Self, ::cara::DecodeError> {
-                    const NAMES: &[&str] = &[#(#names),*];
-                    ::cara::__private::enum_ordinal(&value, #type_name, NAMES).map(Self::from_ordinal)
-                }
-            }
+            #decode_impl
         }
     }
 }

@@ -8,12 +8,15 @@ use quote::quote;
 
 use crate::Generator;
 use crate::names::{camel, distinct, ident, shouty, snake};
+use crate::place::MethodStruct;
 use crate::types::Site;
 
 mod consts;
 mod enums;
 mod structs;
 mod unions;
+
+pub(crate) use unions::UnionEnum;
 
 /// `#[doc = "..."]` from a schema doc comment, or a fallback sentence.
 pub(crate) fn doc(text: Option<&str>, fallback: impl FnOnce() -> String) -> TokenStream {
@@ -264,13 +267,16 @@ pub(super) fn is_void(f: &Field) -> bool {
 }
 
 /// (`<T, U>`, `<T: Param, U: Param>`, `<T, U>`) or three empty streams.
-pub(crate) fn generics(params: &[Ident]) -> (TokenStream, TokenStream, TokenStream) {
+pub(crate) fn generics(
+    params: &[Ident],
+    rt: &TokenStream,
+) -> (TokenStream, TokenStream, TokenStream) {
     if params.is_empty() {
         return (quote!(), quote!(), quote!());
     }
     (
         quote!(<#(#params),*>),
-        quote!(<#(#params: ::cara::Param),*>),
+        quote!(<#(#params: #rt::Param),*>),
         quote!(<#(#params),*>),
     )
 }

@@ -6,6 +6,7 @@ use super::*;
 impl Generator<'_> {
     /// A struct or group that is not a pure union.
     pub(crate) fn structure(&self, site: &Site<'_>, node: &Node, s: &StructNode) -> TokenStream {
+        let rt = self.runtime();
         let name = self.item_name(node);
         // A method's results struct is known by its Rust name, not `name$Results`.
         let rust_name = name.to_string();
@@ -15,7 +16,7 @@ impl Generator<'_> {
             node.name()
         };
         let params = self.params(node.id);
-        let (decl, impl_generics, ty_args) = generics(&params);
+        let (decl, impl_generics, ty_args) = generics(&params, rt);
         // Only a parameter no field mentions needs a marker field.
         let needs_phantom = self.has_unused_params(node.id);
         let phantom = needs_phantom.then(|| {
@@ -39,7 +40,10 @@ impl Generator<'_> {
             .iter()
             .filter(|f| f.discriminant_value == NO_DISCRIMINANT)
             .collect();
-        let is_results = matches!(self.places.method_structs.get(&node.id), Some((_, _, true)));
+        let is_results = matches!(
+            self.places.method_structs.get(&node.id),
+            Some((_, _, MethodStruct::Results))
+        );
         let field_decls = plain.iter().map(|f| {
             let fname = field_ident(s, f);
             let fty = self.field_type(site, node.id, f);
@@ -109,7 +113,7 @@ impl Generator<'_> {
                 },
             )
         } else {
-            (quote!(Default,), quote!())
+            (quote!(::core::default::Default,), quote!())
         };
 
         let fields_table = self.fields_table(s);
@@ -118,7 +122,7 @@ impl Generator<'_> {
             .map(|f| {
                 let fname = field_ident(s, f);
                 let key = self.field_key(f);
-                quote!((#key, ::cara::Encode::encode(&self.#fname)),)
+                quote!((#key, #rt::Encode::encode(&self.#fname)),)
             })
             .collect();
         // Several results travel keyed by result *name*: the form the original
@@ -128,28 +132,28 @@ impl Generator<'_> {
             .map(|f| {
                 let fname = field_ident(s, f);
                 let key = &f.name;
-                quote!((#key, ::cara::Encode::encode(&self.#fname)),)
+                quote!((#key, #rt::Encode::encode(&self.#fname)),)
             })
             .collect();
         let encode_body = match union_expr.as_ref() {
             None if is_results => {
-                quote!(::cara::__private::named_map(::std::vec![#(#encode_named)*]))
+                quote!(#rt::__private::named_map(::std::vec![#(#encode_named)*]))
             }
             Some(u) => {
                 let arms = self.union_encode_arms(u, s);
                 quote! {
-                    let mut entries: ::std::vec::Vec<(u16, ::cara::Value)> = ::std::vec![#(#encode_plain)*];
+                    let mut entries: ::std::vec::Vec<(u16, #rt::Value)> = ::std::vec![#(#encode_plain)*];
                     match &self.#which { #arms }
-                    ::cara::__private::struct_map(entries)
+                    #rt::__private::struct_map(entries)
                 }
             }
-            None => quote!(::cara::__private::struct_map(
+            None => quote!(#rt::__private::struct_map(
                 ::std::vec![#(#encode_plain)*]
             )),
         };
         let decode_arms = s.fields.iter().enumerate().map(|(position, f)| {
             let key_name = &f.name;
-            let decoded = quote!(::cara::Decode::decode(value).map_err(|e| e.at(#key_name))?);
+            let decoded = quote!(#rt::Decode::decode(value).map_err(|e| e.at(#key_name))?);
             if f.discriminant_value == NO_DISCRIMINANT {
                 let fname = field_ident(s, f);
                 quote!(#position => out.#fname = #decoded,)
@@ -169,25 +173,16 @@ impl Generator<'_> {
         let decode_body = if s.fields.is_empty() {
             quote! {
                 // Nothing to read, but it must be a struct.
-                ::cara::__private::struct_fields(value, #type_name, &[])?;
+                #rt::__private::struct_fields(value, #type_name, &[])?;
                 ::core::result::Result::Ok(<Self as ::core::default::Default>::default())
             }
         } else {
-            quote! {
-                const FIELDS: &[(u16, &str)] = &[#fields_table];
-                let mut out = <Self as ::core::default::Default>::default();
-                for (position, value) in ::cara::__private::struct_fields(value, #type_name, FIELDS)? {
-                    match position {
-                        #(#decode_arms)*
-                        _ => {}
-                    }
-                }
-                ::core::result::Result::Ok(out)
-            }
+            decode_fields(rt, type_name, &fields_table, decode_arms)
         };
+        let decode_impl = decode_impl(rt, &name, &impl_generics, &ty_args, &decode_body);
         quote! {
             #item_doc
-            #[derive(Debug, Clone, PartialEq, #derive_default)]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #derive_default)]
             pub struct #name #decl {
                 #(#field_decls)*
                 #union_decl
@@ -196,19 +191,13 @@ impl Generator<'_> {
 
             #default_impl
 
-            impl #impl_generics ::cara::Encode for #name #ty_args {
-                fn encode(&self) -> ::cara::Value {
+            impl #impl_generics #rt::Encode for #name #ty_args {
+                fn encode(&self) -> #rt::Value {
                     #encode_body
                 }
             }
 
-            impl #impl_generics ::cara::Decode for #name #ty_args {
-                // The match covers any number of fields; with one it is a single arm.
-                #[allow(clippy::single_match)]
-                fn decode(value: ::cara::Value) -> ::core::result::Result<Self, ::cara::DecodeError> {
-                    #decode_body
-                }
-            }
+            #decode_impl
         }
     }
 
@@ -234,6 +223,7 @@ impl Generator<'_> {
     }
 
     pub(super) fn union_encode_arms(&self, u: &TokenStream, s: &StructNode) -> TokenStream {
+        let rt = self.runtime();
         let arms = s
             .fields
             .iter()
@@ -242,11 +232,51 @@ impl Generator<'_> {
                 let variant = union_variant(s, f);
                 let key = self.field_key(f);
                 if is_void(f) {
-                    quote!(#u::#variant => entries.push((#key, ::cara::Value::Nil)),)
+                    quote!(#u::#variant => entries.push((#key, #rt::Value::Nil)),)
                 } else {
-                    quote!(#u::#variant(v) => entries.push((#key, ::cara::Encode::encode(v))),)
+                    quote!(#u::#variant(v) => entries.push((#key, #rt::Encode::encode(v))),)
                 }
             });
         quote!(#(#arms)* #[allow(unreachable_patterns)] _ => {})
+    }
+}
+
+/// `impl Decode`, with `body` reading `value` into `Self`.
+pub(super) fn decode_impl(
+    rt: &TokenStream,
+    name: &Ident,
+    impl_generics: &TokenStream,
+    ty_args: &TokenStream,
+    body: &TokenStream,
+) -> TokenStream {
+    quote! {
+        impl #impl_generics #rt::Decode for #name #ty_args {
+            // The match covers any number of fields; with one it is a single arm.
+            #[allow(clippy::single_match)]
+            fn decode(value: #rt::Value) -> ::core::result::Result<Self, #rt::DecodeError> {
+                #body
+            }
+        }
+    }
+}
+
+/// The decode body of a struct or named union: start from the default, then let
+/// each field present (found through the key/name table) set its member.
+pub(super) fn decode_fields(
+    rt: &TokenStream,
+    type_name: &str,
+    fields_table: &TokenStream,
+    arms: impl Iterator<Item = TokenStream>,
+) -> TokenStream {
+    quote! {
+        const FIELDS: &[(u16, &str)] = &[#fields_table];
+        let mut out = <Self as ::core::default::Default>::default();
+        for (position, value) in #rt::__private::struct_fields(value, #type_name, FIELDS)? {
+            match position {
+                #(#arms)*
+                _ => {}
+            }
+        }
+        ::core::result::Result::Ok(out)
     }
 }

@@ -2,6 +2,17 @@
 
 use super::*;
 
+/// Which union enum to emit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnionEnum {
+    /// A named union (a group that is only a union): an item of its own, named
+    /// after it, with its own codec.
+    Named,
+    /// A struct's unnamed union: `Which`, in the struct's module, encoded with the
+    /// struct.
+    Which,
+}
+
 impl Generator<'_> {
     /// The enum of a union: a struct's unnamed union (`Which`, in the struct's
     /// module) or a named union (a group that is only a union).
@@ -10,8 +21,10 @@ impl Generator<'_> {
         site: &Site<'_>,
         node: &Node,
         s: &StructNode,
-        standalone: bool,
+        form: UnionEnum,
     ) -> TokenStream {
+        let rt = self.runtime();
+        let standalone = form == UnionEnum::Named;
         let name = if standalone {
             self.item_name(node)
         } else {
@@ -19,7 +32,7 @@ impl Generator<'_> {
         };
         let type_name = node.name();
         let params = self.params(node.id);
-        let (decl, impl_generics, ty_args) = generics(&params);
+        let (decl, impl_generics, ty_args) = generics(&params, rt);
         let members: Vec<&Field> = {
             let mut m: Vec<&Field> = s
                 .fields
@@ -71,7 +84,7 @@ impl Generator<'_> {
         };
         let first_is_unit = members.first().is_some_and(|f| is_void(f));
         let (derive_default, default_impl) = if first_is_unit {
-            (quote!(Default,), quote!())
+            (quote!(::core::default::Default,), quote!())
         } else {
             (
                 quote!(),
@@ -93,7 +106,7 @@ impl Generator<'_> {
         });
         let mut out = quote! {
             #doc_text
-            #[derive(Debug, Clone, PartialEq, #derive_default)]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #derive_default)]
             // Members are stored inline, as the schema declares them.
             #[allow(clippy::large_enum_variant)]
             pub enum #name #decl {
@@ -116,33 +129,21 @@ impl Generator<'_> {
                         out = Self::#variant;
                     })
                 } else {
-                    quote!(#position => out = Self::#variant(::cara::Decode::decode(value).map_err(|e| e.at(#key_name))?),)
+                    quote!(#position => out = Self::#variant(#rt::Decode::decode(value).map_err(|e| e.at(#key_name))?),)
                 }
             });
+            let body = structs::decode_fields(rt, type_name, &fields_table, decode_arms);
+            let decode_impl = structs::decode_impl(rt, &name, &impl_generics, &ty_args, &body);
             out.extend(quote! {
-                impl #impl_generics ::cara::Encode for #name #ty_args {
-                    fn encode(&self) -> ::cara::Value {
-                        let mut entries: ::std::vec::Vec<(u16, ::cara::Value)> = ::std::vec::Vec::new();
+                impl #impl_generics #rt::Encode for #name #ty_args {
+                    fn encode(&self) -> #rt::Value {
+                        let mut entries: ::std::vec::Vec<(u16, #rt::Value)> = ::std::vec::Vec::new();
                         match self { #arms }
-                        ::cara::__private::struct_map(entries)
+                        #rt::__private::struct_map(entries)
                     }
                 }
 
-                impl #impl_generics ::cara::Decode for #name #ty_args {
-                    // The match covers any number of fields; with one it is a single arm.
-                #[allow(clippy::single_match)]
-                fn decode(value: ::cara::Value) -> ::core::result::Result<Self, ::cara::DecodeError> {
-                        const FIELDS: &[(u16, &str)] = &[#fields_table];
-                        let mut out = <Self as ::core::default::Default>::default();
-                        for (position, value) in ::cara::__private::struct_fields(value, #type_name, FIELDS)? {
-                            match position {
-                                #(#decode_arms)*
-                                _ => {}
-                            }
-                        }
-                        ::core::result::Result::Ok(out)
-                    }
-                }
+                #decode_impl
             });
         }
         out

@@ -244,20 +244,21 @@ impl Compilation {
                     }
                 }
                 Target::Builtin(b) => Some(match b {
-                    Builtin::Void => Type::Void,
-                    Builtin::Bool => Type::Bool,
-                    Builtin::Int8 => Type::Int8,
-                    Builtin::Int16 => Type::Int16,
-                    Builtin::Int32 => Type::Int32,
-                    Builtin::Int64 => Type::Int64,
-                    Builtin::Uint8 => Type::Uint8,
-                    Builtin::Uint16 => Type::Uint16,
-                    Builtin::Uint32 => Type::Uint32,
-                    Builtin::Uint64 => Type::Uint64,
-                    Builtin::Float32 => Type::Float32,
-                    Builtin::Float64 => Type::Float64,
-                    Builtin::Text => Type::Text,
-                    Builtin::Data => Type::Data,
+                    // The primitives: from the one table (`Builtin::primitive`).
+                    Builtin::Void
+                    | Builtin::Bool
+                    | Builtin::Int8
+                    | Builtin::Int16
+                    | Builtin::Int32
+                    | Builtin::Int64
+                    | Builtin::Uint8
+                    | Builtin::Uint16
+                    | Builtin::Uint32
+                    | Builtin::Uint64
+                    | Builtin::Float32
+                    | Builtin::Float64
+                    | Builtin::Text
+                    | Builtin::Data => b.primitive().unwrap_or(Type::Void),
                     Builtin::AnyPointer => Type::AnyPointer(AnyPointer::AnyKind),
                     Builtin::Object => {
                         errs.push((at, "As of Cap'n Proto 0.4, 'Object' has been renamed to 'AnyPointer'.  Sorry for the inconvenience, and thanks for being an early adopter.  :)".into()));

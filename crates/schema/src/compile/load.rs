@@ -3,6 +3,33 @@
 
 use super::*;
 
+/// Why a requested file could not be loaded (reported as a diagnostic without a
+/// position: `error: <file>: <reason>`).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LoadError {
+    /// Reading the file, or the working directory, failed.
+    #[error("{file}: {source}")]
+    Io {
+        /// The file as requested.
+        file: String,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No in-memory source or bundled file has that name.
+    #[error("{0}: no such file")]
+    NoSuchSource(String),
+}
+
+impl LoadError {
+    fn io(file: &str) -> impl FnOnce(std::io::Error) -> LoadError {
+        move |source| LoadError::Io {
+            file: file.to_string(),
+            source,
+        }
+    }
+}
+
 impl Compilation {
     /// The directory relative names are resolved against (`base_dir`, else the process's).
     pub(super) fn work_dir(&self) -> PathBuf {
@@ -81,14 +108,14 @@ impl Compilation {
     }
 
     /// Loads a file named on the command line.
-    pub fn add_requested(&mut self, file: &str) -> Result<usize, String> {
+    pub fn add_requested(&mut self, file: &str) -> Result<usize, LoadError> {
         // Display name, as the official compiler computes it: the path made absolute and
         // normalized, then relative to the longest matching `--src-prefix`, else to the
         // working directory, else absolute without its leading `/`.
         let cwd = match &self.opts.base_dir {
             Some(b) if b.is_absolute() => b.clone(),
             other => {
-                let here = std::env::current_dir().map_err(|e| format!("{file}: {e}"))?;
+                let here = std::env::current_dir().map_err(LoadError::io(file))?;
                 match other {
                     Some(b) => here.join(b),
                     None => here,
@@ -119,11 +146,11 @@ impl Compilation {
         let path = abs;
         let key = std::fs::canonicalize(&path)
             .map(|p| p.to_string_lossy().into_owned())
-            .map_err(|e| format!("{file}: {e}"))?;
+            .map_err(LoadError::io(file))?;
         if let Some(&m) = self.by_path.get(&key) {
             return Ok(m);
         }
-        let src = std::fs::read_to_string(&path).map_err(|e| format!("{file}: {e}"))?;
+        let src = std::fs::read_to_string(&path).map_err(LoadError::io(file))?;
         let source = SourceName::requested(&path, &cwd);
         Ok(self.add_module(name, Some(path), source, key, src))
     }
@@ -201,8 +228,9 @@ impl Compilation {
     }
 
     /// Adds an in-memory requested file.
-    pub fn add_virtual_requested(&mut self, name: &str) -> Option<usize> {
+    pub fn add_virtual_requested(&mut self, name: &str) -> Result<usize, LoadError> {
         self.load_bundled(name)
+            .ok_or_else(|| LoadError::NoSuchSource(name.to_string()))
     }
 
     pub(super) fn load_bundled(&mut self, canonical: &str) -> Option<usize> {
