@@ -45,3 +45,33 @@ pub use corpus::{hex, load_corpus, unhex, write_seeds};
 pub use mutate::Mutator;
 pub use runner::{Report, Target};
 pub use settings::Settings;
+
+/// Words of the Cap'n Proto schema language, for text targets' dictionaries
+/// (each target adds the words its own code cares about).
+pub const CAPNP_WORDS: &[&str] = &[
+    "struct",
+    "enum",
+    "interface",
+    "union",
+    "group",
+    "using",
+    "import",
+    "const",
+    "annotation",
+    "extends",
+    "stream",
+    "embed",
+    "List(",
+    "Text",
+    "Data",
+    "Int32",
+    "UInt64",
+    "Float64",
+    "Bool",
+    "Void",
+    "AnyPointer",
+    "AnyStruct",
+    "Capability",
+    "(T)",
+    "[T]",
+];

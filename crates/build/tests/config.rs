@@ -24,9 +24,9 @@ fn generate_gives_the_code_and_every_schema_read() {
     );
 }
 
-#[test]
-fn schema_errors_carry_the_location() {
-    let dir = std::env::temp_dir().join(format!("cara-build-{}", std::process::id()));
+/// The error of generating from a schema with an unknown type on line 3.
+fn bad_schema_error(tag: &str) -> cara_build::BuildError {
+    let dir = std::env::temp_dir().join(format!("cara-build-{tag}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("bad.capnp");
     std::fs::write(
@@ -34,28 +34,21 @@ fn schema_errors_carry_the_location() {
         "@0xdbb9ad1f14bf0b37;\nstruct A {\n  x @0 :Nope;\n}\n",
     )
     .unwrap();
-    let err = cara_build::Config::new()
+    cara_build::Config::new()
         .file(&file)
         .generate()
-        .unwrap_err();
-    let text = err.to_string();
+        .unwrap_err()
+}
+
+#[test]
+fn schema_errors_carry_the_location() {
+    let text = bad_schema_error("location").to_string();
     assert!(text.contains("bad.capnp:3:"), "{text}");
 }
 
 #[test]
 fn schema_errors_keep_the_diagnostics() {
-    let dir = std::env::temp_dir().join(format!("cara-build-diag-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("bad.capnp");
-    std::fs::write(
-        &file,
-        "@0xdbb9ad1f14bf0b37;\nstruct A {\n  x @0 :Nope;\n}\n",
-    )
-    .unwrap();
-    let err = cara_build::Config::new()
-        .file(&file)
-        .generate()
-        .unwrap_err();
+    let err = bad_schema_error("diag");
     let cara_build::BuildError::Schema(diags) = &err else {
         panic!("not a schema error: {err}");
     };

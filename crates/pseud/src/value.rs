@@ -395,49 +395,52 @@ mod tests {
             .collect()
     }
 
-    /// Values from the Python pseud packer table (pseud-v1-vectors.md) survive
-    /// decode + encode byte for byte, both as `Value` and through serde.
+    /// The Python pseud packer table (pseud-v1-vectors.md), byte for byte.
+    pub(super) const PACKER_TABLE: &[&str] = &[
+        "00",
+        "01",
+        "ff",
+        "7f",
+        "cc80",
+        "ccff",
+        "cd0100",
+        "e0",
+        "d0df",
+        "cdffff",
+        "ce00010000",
+        "ce80000000",
+        "d280000000",
+        "cf7fffffffffffffff",
+        "cfffffffffffffffff",
+        "d38000000000000000",
+        "cb3ff8000000000000",
+        "cb8000000000000000",
+        "cb7e37e43c8800759c",
+        "c3",
+        "c2",
+        "c0",
+        "a0",
+        "a568656c6c6f",
+        "aa68c3a96c6c6f20e29883",
+        "c400",
+        "c40200ff",
+        "90",
+        "9301a161c0",
+        "82a16101a162920102",
+        "80",
+        "81a66e657374656481a464656570920181a178c40179",
+        "8101a6696e746b6579",
+        "920102",
+        "c7037e010203",
+        "d47d01",
+        "ca3fc00000",
+    ];
+
+    /// Values from the Python pseud packer table survive decode + encode byte
+    /// for byte, both as `Value` and through serde.
     #[test]
     fn python_packer_vectors_round_trip() {
-        for h in [
-            "00",
-            "01",
-            "ff",
-            "7f",
-            "cc80",
-            "ccff",
-            "cd0100",
-            "e0",
-            "d0df",
-            "cdffff",
-            "ce00010000",
-            "ce80000000",
-            "d280000000",
-            "cf7fffffffffffffff",
-            "cfffffffffffffffff",
-            "d38000000000000000",
-            "cb3ff8000000000000",
-            "cb8000000000000000",
-            "cb7e37e43c8800759c",
-            "c3",
-            "c2",
-            "c0",
-            "a0",
-            "a568656c6c6f",
-            "aa68c3a96c6c6f20e29883",
-            "c400",
-            "c40200ff",
-            "90",
-            "9301a161c0",
-            "82a16101a162920102",
-            "80",
-            "81a66e657374656481a464656570920181a178c40179",
-            "8101a6696e746b6579",
-            "920102",
-            "c7037e010203",
-            "d47d01",
-            "ca3fc00000",
-        ] {
+        for h in PACKER_TABLE {
             let bytes = unhex(h);
             let value = read_value(&bytes).unwrap();
             let mut out = Vec::new();

@@ -24,16 +24,6 @@ impl Rng {
 }
 
 const TOKENS: &[&str] = &[
-    "struct",
-    "enum",
-    "interface",
-    "union",
-    "group",
-    "using",
-    "import",
-    "const",
-    "annotation",
-    "extends",
     "@0",
     "@1",
     "@0xd1a3c8f2b4e6ffff",
@@ -50,11 +40,6 @@ const TOKENS: &[&str] = &[
     ".",
     ",",
     "->",
-    "List(",
-    "Text",
-    "Int32",
-    "AnyPointer",
-    "stream",
     "\"",
     "0x\"",
     "#",
@@ -64,8 +49,6 @@ const TOKENS: &[&str] = &[
     "nan",
     "99999999999999999999",
     "T",
-    "[T]",
-    "embed",
     "*",
     "!",
 ];
@@ -110,7 +93,12 @@ fn mutate(rng: &mut Rng, src: &str) -> String {
             }
             1 => {
                 let at = rng.below(len + 1);
-                let t = TOKENS[rng.below(TOKENS.len())];
+                let words = fuzzkit::CAPNP_WORDS.len();
+                let i = rng.below(words + TOKENS.len());
+                let t = fuzzkit::CAPNP_WORDS
+                    .get(i)
+                    .copied()
+                    .unwrap_or_else(|| TOKENS[i - words]);
                 bytes.splice(at..at, t.bytes().chain(std::iter::once(b' ')));
             }
             2 if len > 0 => {

@@ -153,42 +153,8 @@ fn fuzz_work() {
         .run(work);
 }
 
-/// The pseud 1.0.1 packer table and bodies of docs/protocol.md's vectors.
-const CAPTURED_VALUES: &[&str] = &[
-    "00",
-    "01",
-    "ff",
-    "7f",
-    "cc80",
-    "ccff",
-    "cd0100",
-    "e0",
-    "d0df",
-    "cdffff",
-    "ce00010000",
-    "ce80000000",
-    "d280000000",
-    "cf7fffffffffffffff",
-    "cfffffffffffffffff",
-    "d38000000000000000",
-    "cb3ff8000000000000",
-    "cb8000000000000000",
-    "cb7e37e43c8800759c",
-    "c3",
-    "c2",
-    "c0",
-    "a0",
-    "a568656c6c6f",
-    "aa68c3a96c6c6f20e29883",
-    "c400",
-    "c40200ff",
-    "90",
-    "9301a161c0",
-    "82a16101a162920102",
-    "80",
-    "81a66e657374656481a464656570920181a178c40179",
-    "8101a6696e746b6579",
-    "920102",
+/// Bodies of docs/protocol.md's vectors (with the packer table of the tests).
+const CAPTURED_BODIES: &[&str] = &[
     "07",
     "920103",
     "a548454c4c4f",
@@ -217,8 +183,9 @@ const CAPTURED_WORK: &[(&str, &str)] = &[
 #[test]
 #[ignore = "writes the committed corpus"]
 fn write_value_seeds() {
-    let mut values: Vec<(String, Vec<u8>)> = CAPTURED_VALUES
+    let mut values: Vec<(String, Vec<u8>)> = super::tests::PACKER_TABLE
         .iter()
+        .chain(CAPTURED_BODIES)
         .map(|hex| (format!("captured-{hex:.24}"), fuzzkit::unhex(hex).unwrap()))
         .collect();
     let mut deep = Value::from(1);
