@@ -1,4 +1,9 @@
 //! What a handler knows about its call: who is calling, and how to call them back.
+//!
+//! An inherent circle: the engine makes a `Context` for each call it runs, and a
+//! `Context` (like a `Remote`) reaches back into the engine's `Shared` state to
+//! call the caller back; handlers sit between them. Splitting `Shared` out of
+//! `engine` would only move the circle.
 
 use std::sync::Arc;
 

@@ -15,8 +15,7 @@ use crate::zmtp::{Incoming, Router, RouterConfig};
 
 /// The default timeout of every call.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-/// The default limit on a received message (all frames together).
-pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
+pub use crate::limits::DEFAULT_MAX_MESSAGE_SIZE;
 
 /// Where an endpoint's socket loop runs (`socket_loop(...)` on either builder).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

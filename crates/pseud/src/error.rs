@@ -11,6 +11,10 @@ pub const TYPE_ERROR: &str = "TypeError";
 pub const PROTOCOL_ERROR: &str = "ProtocolError";
 /// Remote error class of a handler that panicked.
 pub const PANIC_ERROR: &str = "PanicError";
+/// The error class of a call the endpoint cannot take now (it is stopping).
+pub const SERVICE_UNAVAILABLE: &str = "ServiceUnavailableError";
+/// The error class of a WORK over the receiver's `max_message_size`.
+pub const MESSAGE_TOO_LARGE: &str = "MessageTooLarge";
 
 /// Everything that can go wrong with a call or an endpoint.
 #[derive(Debug, thiserror::Error)]

@@ -31,6 +31,7 @@
 mod address;
 pub mod certificate;
 mod client;
+mod codec_error;
 mod context;
 mod endpoint;
 mod engine;
@@ -58,7 +59,8 @@ pub use context::Context;
 pub use endpoint::{DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT, SocketLoop};
 pub use engine::{DomainPredicate, PeerEvent};
 pub use error::{
-    Error, Fault, PANIC_ERROR, PROTOCOL_ERROR, RemoteError, SERVICE_NOT_FOUND, TYPE_ERROR,
+    Error, Fault, MESSAGE_TOO_LARGE, PANIC_ERROR, PROTOCOL_ERROR, RemoteError, SERVICE_NOT_FOUND,
+    SERVICE_UNAVAILABLE, TYPE_ERROR,
 };
 pub use function::{DEFAULT_DOMAIN, Function, IntoFunction, bind_slots};
 pub use handler::{Handler, IntoReply};

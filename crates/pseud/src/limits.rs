@@ -4,6 +4,9 @@
 
 use std::time::Duration;
 
+/// The default limit on a received message (all frames together).
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
+
 /// The error class of a call refused because its caller is over a quota.
 pub const RESOURCE_EXHAUSTED: &str = "ResourceExhaustedError";
 
@@ -51,7 +54,7 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_message_size: crate::endpoint::DEFAULT_MAX_MESSAGE_SIZE,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             max_queued_bytes: 8 * 1024 * 1024,
             write_timeout: Duration::from_secs(10),
             max_calls_in_flight: 1024,

@@ -69,6 +69,17 @@ pub(crate) const PRIMITIVES: [(&str, Builtin, Type); 14] = [
     ("Data", Builtin::Data, Type::Data),
 ];
 
+impl Type {
+    /// The Cap'n Proto name of a built-in type (`Void` … `Data`, `UInt8` spelled as
+    /// the language does); `None` for lists, named types and `AnyPointer` kinds.
+    pub fn builtin_name(&self) -> Option<&'static str> {
+        PRIMITIVES
+            .iter()
+            .find(|(_, _, t)| t == self)
+            .map(|(name, _, _)| *name)
+    }
+}
+
 impl Builtin {
     /// Looks up a builtin by name.
     pub fn from_name(name: &str) -> Option<Builtin> {

@@ -266,16 +266,9 @@ pub enum AnyPointer {
     },
 }
 
+// `Type::builtin_name` lives in `brand`, next to the primitive table it reads
+// (so that the model does not depend on the resolver).
 impl Type {
-    /// The Cap'n Proto name of a built-in type (`Void` … `Data`, `UInt8` spelled as
-    /// the language does); `None` for lists, named types and `AnyPointer` kinds.
-    pub fn builtin_name(&self) -> Option<&'static str> {
-        crate::brand::PRIMITIVES
-            .iter()
-            .find(|(_, _, t)| t == self)
-            .map(|(name, _, _)| *name)
-    }
-
     /// Log2 of the bit size of a data type; `None` for void and pointers.
     pub fn lg_size(&self) -> Option<u32> {
         Some(match self {

@@ -87,7 +87,7 @@ fn install(session: &Arc<Session>, registry: &Registry) {
 
 fn stopped() -> pseud::Fault {
     pseud::Fault::new(
-        "ServiceUnavailableError",
+        pseud::SERVICE_UNAVAILABLE,
         "the endpoint is stopping; its objects are gone",
     )
 }

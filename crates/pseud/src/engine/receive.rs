@@ -13,7 +13,9 @@ use super::{
     error_body,
 };
 use crate::context::Context;
-use crate::error::{Error, Fault, PROTOCOL_ERROR, SERVICE_NOT_FOUND};
+use crate::error::{
+    Error, Fault, MESSAGE_TOO_LARGE, PROTOCOL_ERROR, SERVICE_NOT_FOUND, SERVICE_UNAVAILABLE,
+};
 use crate::handler::Invoke;
 use crate::limits::RESOURCE_EXHAUSTED;
 use crate::protocol::{Inbound, MessageId, MessageType, classify, hex};
@@ -93,7 +95,7 @@ impl Engine {
                     match kind {
                         MessageType::Work => {
                             let id = WireId::from_frame(id);
-                            let fault = Fault::new("MessageTooLarge", err.to_string());
+                            let fault = Fault::new(MESSAGE_TOO_LARGE, err.to_string());
                             self.reply(routing_id, &id, Err(fault));
                         }
                         k if k.is_reply() => {
@@ -169,7 +171,7 @@ impl Engine {
 
     fn on_work(&mut self, routing_id: Arc<[u8]>, user_id: Vec<u8>, id: &WireId, body: Bytes) {
         if self.stopping.is_some() {
-            let fault = Fault::new("ServiceUnavailableError", "the server is stopping");
+            let fault = Fault::new(SERVICE_UNAVAILABLE, "the server is stopping");
             self.reply(routing_id, id, Err(fault));
             return;
         }

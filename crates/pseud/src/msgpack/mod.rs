@@ -12,7 +12,7 @@
 
 use rmpv::{Utf8String, Value};
 
-use crate::value::CodecError;
+use crate::codec_error::CodecError;
 
 /// Nesting deeper than this is refused (arrays and maps; the value itself is level 1).
 pub const MAX_DEPTH: usize = 256;

@@ -1,7 +1,8 @@
 use rmpv::Value;
 
 use super::{Cost, MAX_DEPTH, read_within, scan};
-use crate::value::{CodecError, write_value};
+use crate::codec_error::CodecError;
+use crate::value::write_value;
 
 fn encode(v: &Value) -> Vec<u8> {
     let mut buf = Vec::new();
