@@ -28,8 +28,9 @@ pub use pseud::{self, Client, Context, Error, Fault, Remote, Server, Value};
 // What the docs use next to the generated code, reachable from `cara` alone.
 pub use pseud::{
     ClientBuilder, ClientSecurity, DEFAULT_CONNECT_GRACE, DEFAULT_TIMEOUT, Function, Limits,
-    PANIC_ERROR, PeerEvent, RESOURCE_EXHAUSTED, Registry, RemoteError, SERVICE_NOT_FOUND,
-    SecondLogin, ServerBuilder, ServerSecurity, TYPE_ERROR,
+    MESSAGE_TOO_LARGE, PANIC_ERROR, PROTOCOL_ERROR, PeerEvent, RESOURCE_EXHAUSTED, Registry,
+    RemoteError, SERVICE_NOT_FOUND, SERVICE_UNAVAILABLE, SecondLogin, ServerBuilder,
+    ServerSecurity, SocketLoop, TYPE_ERROR,
 };
 
 pub use cara_macros::schema;
