@@ -8,10 +8,9 @@ use std::time::Duration;
 pub const DEFAULT_CONNECT_GRACE: Duration = Duration::from_millis(250);
 
 use crate::address::{self, Use};
-use crate::endpoint::{Options, Running, option_setters};
+use crate::endpoint::{Options, Running, option_setters, registry_methods};
 use crate::engine::{Role, Route};
 use crate::error::Error;
-use crate::function::IntoFunction;
 use crate::registry::Registry;
 use crate::remote::Remote;
 use crate::security::ClientSecurity;
@@ -116,19 +115,10 @@ impl Client {
         &self.remote
     }
 
-    /// The client's own registry: functions the server may call on this client.
-    pub fn registry(&self) -> &Registry {
-        &self.registry
-    }
-
-    /// Registers a function the server may call on this client.
-    pub fn register<M>(
-        &self,
-        name: impl Into<String>,
-        function: impl IntoFunction<M>,
-    ) -> Result<(), Error> {
-        self.registry.register(name, function)
-    }
+    registry_methods!(
+        "The client's own registry: functions the server may call on this client.",
+        "Registers a function the server may call on this client."
+    );
 
     /// Stops gracefully (see [`crate::Server::stop`]).
     pub async fn stop(&self) {

@@ -167,6 +167,27 @@ macro_rules! option_setters {
 }
 pub(crate) use option_setters;
 
+/// `registry()` and `register()` of a running endpoint with a `registry` field;
+/// the two doc texts say whose functions its registry holds.
+macro_rules! registry_methods {
+    ($registry_doc:literal, $register_doc:literal) => {
+        #[doc = $registry_doc]
+        pub fn registry(&self) -> &$crate::Registry {
+            &self.registry
+        }
+
+        #[doc = $register_doc]
+        pub fn register<M>(
+            &self,
+            name: impl Into<String>,
+            function: impl $crate::IntoFunction<M>,
+        ) -> Result<(), $crate::Error> {
+            self.registry.register(name, function)
+        }
+    };
+}
+pub(crate) use registry_methods;
+
 /// The socket thread's name: "pseud server NAME" (Linux shows 15 bytes of it).
 fn thread_name(label: &str) -> String {
     format!("pseud {}", label.split(" at ").next().unwrap_or(label))

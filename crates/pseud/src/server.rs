@@ -1,10 +1,9 @@
 //! A pseud server: a ROUTER socket named by its routing id, serving registered functions.
 
 use crate::address::{self, Use};
-use crate::endpoint::{Options, Running, option_setters};
+use crate::endpoint::{Options, Running, option_setters, registry_methods};
 use crate::engine::{PeerEvent, Role, Route};
 use crate::error::Error;
-use crate::function::IntoFunction;
 use crate::registry::Registry;
 use crate::remote::Remote;
 use crate::security::ServerSecurity;
@@ -121,19 +120,10 @@ impl Server {
         &self.endpoints
     }
 
-    /// The server's own registry.
-    pub fn registry(&self) -> &Registry {
-        &self.registry
-    }
-
-    /// Registers a function on this server (see [`Registry::register`]).
-    pub fn register<M>(
-        &self,
-        name: impl Into<String>,
-        function: impl IntoFunction<M>,
-    ) -> Result<(), Error> {
-        self.registry.register(name, function)
-    }
+    registry_methods!(
+        "The server's own registry.",
+        "Registers a function on this server (see [`Registry::register`])."
+    );
 
     /// A handle to call functions on the connected client with this user id
     /// (the username under PLAIN security; empty under `noop`).
