@@ -46,7 +46,7 @@ pub(crate) fn read_within(bytes: &[u8], budget: usize) -> Result<Value, CodecErr
         });
     }
     let mut cursor = bytes;
-    build(&mut cursor).ok_or(CodecError::Truncated)
+    build(&mut cursor)
 }
 
 /// Checks that `bytes` hold exactly one well-formed value, and what it costs.
@@ -115,41 +115,36 @@ fn take<'a>(buf: &mut &'a [u8], n: usize) -> Result<&'a [u8], CodecError> {
     Ok(head)
 }
 
-/// A big-endian length of `n` bytes.
-fn length(buf: &mut &[u8], n: usize) -> Result<usize, CodecError> {
-    let raw = take(buf, n)?
+/// A big-endian unsigned number of `n` bytes.
+fn fixed(buf: &mut &[u8], n: usize) -> Result<u64, CodecError> {
+    Ok(take(buf, n)?
         .iter()
-        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
-    usize::try_from(raw).map_err(|_| CodecError::Truncated)
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
 }
 
-/// Builds the value `scan` accepted (`None` only if it was not scanned).
-fn build(buf: &mut &[u8]) -> Option<Value> {
+/// A big-endian length of `n` bytes.
+fn length(buf: &mut &[u8], n: usize) -> Result<usize, CodecError> {
+    usize::try_from(fixed(buf, n)?).map_err(|_| CodecError::Truncated)
+}
+
+/// `n` bytes, copied.
+fn bytes(buf: &mut &[u8], n: usize) -> Result<Vec<u8>, CodecError> {
+    Ok(take(buf, n)?.to_vec())
+}
+
+/// Builds the value `scan` accepted (an error only for bytes it did not scan).
+fn build(buf: &mut &[u8]) -> Result<Value, CodecError> {
     let start = *buf;
-    let marker = *buf.first()?;
-    *buf = &buf[1..];
+    let marker = take(buf, 1)?[0];
     // A str that is not UTF-8: rmpv keeps its bytes in a form only it can make.
-    let string = |buf: &mut &[u8], bytes: Vec<u8>| -> Option<Value> {
-        match String::from_utf8(bytes) {
-            Ok(s) => Some(Value::String(Utf8String::from(s))),
-            Err(_) => {
-                let mut item = &start[..start.len() - buf.len()];
-                rmpv::decode::read_value(&mut item).ok()
-            }
+    let string = |buf: &mut &[u8], bytes: Vec<u8>| match String::from_utf8(bytes) {
+        Ok(s) => Ok(Value::String(Utf8String::from(s))),
+        Err(_) => {
+            let mut item = &start[..start.len() - buf.len()];
+            rmpv::decode::read_value(&mut item).map_err(CodecError::Undecodable)
         }
     };
-    let fixed = |buf: &mut &[u8], n: usize| -> Option<u64> {
-        let (head, rest) = buf.split_at_checked(n)?;
-        *buf = rest;
-        Some(head.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
-    };
-    let bytes = |buf: &mut &[u8], n: usize| -> Option<Vec<u8>> {
-        let (head, rest) = buf.split_at_checked(n)?;
-        *buf = rest;
-        Some(head.to_vec())
-    };
-    let len = |buf: &mut &[u8], n: usize| fixed(buf, n).and_then(|l| usize::try_from(l).ok());
-    Some(match marker {
+    Ok(match marker {
         0x00..=0x7f => Value::from(marker),
         0xe0..=0xff => Value::from(marker as i8),
         0xc0 => Value::Nil,
@@ -162,16 +157,16 @@ fn build(buf: &mut &[u8]) -> Option<Value> {
             string(buf, b)?
         }
         0xd9..=0xdb => {
-            let n = len(buf, 1 << (marker - 0xd9))?;
+            let n = length(buf, 1 << (marker - 0xd9))?;
             let b = bytes(buf, n)?;
             string(buf, b)?
         }
         0xc4..=0xc6 => {
-            let n = len(buf, 1 << (marker - 0xc4))?;
+            let n = length(buf, 1 << (marker - 0xc4))?;
             Value::Binary(bytes(buf, n)?)
         }
         0xc7..=0xc9 => {
-            let n = len(buf, 1 << (marker - 0xc7))?;
+            let n = length(buf, 1 << (marker - 0xc7))?;
             let kind = fixed(buf, 1)? as u8 as i8;
             Value::Ext(kind, bytes(buf, n)?)
         }
@@ -190,32 +185,32 @@ fn build(buf: &mut &[u8]) -> Option<Value> {
         0xd2 => Value::from(fixed(buf, 4)? as u32 as i32),
         0xd3 => Value::from(fixed(buf, 8)? as i64),
         0xdc | 0xdd => {
-            let n = len(buf, 2 << (marker - 0xdc))?;
+            let n = length(buf, 2 << (marker - 0xdc))?;
             array(buf, n)?
         }
         0xde | 0xdf => {
-            let n = len(buf, 2 << (marker - 0xde))?;
+            let n = length(buf, 2 << (marker - 0xde))?;
             map(buf, n)?
         }
-        0xc1 => return None,
+        0xc1 => return Err(CodecError::ReservedByte),
     })
 }
 
-fn array(buf: &mut &[u8], n: usize) -> Option<Value> {
+fn array(buf: &mut &[u8], n: usize) -> Result<Value, CodecError> {
     let mut items = Vec::with_capacity(n);
     for _ in 0..n {
         items.push(build(buf)?);
     }
-    Some(Value::Array(items))
+    Ok(Value::Array(items))
 }
 
-fn map(buf: &mut &[u8], n: usize) -> Option<Value> {
+fn map(buf: &mut &[u8], n: usize) -> Result<Value, CodecError> {
     let mut pairs = Vec::with_capacity(n);
     for _ in 0..n {
         let key = build(buf)?;
         pairs.push((key, build(buf)?));
     }
-    Some(Value::Map(pairs))
+    Ok(Value::Map(pairs))
 }
 
 #[cfg(test)]
