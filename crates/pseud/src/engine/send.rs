@@ -142,32 +142,44 @@ impl Engine {
     }
 
     /// Sends what blocked peers held, as far as their links take it now.
-    pub(super) fn flush_blocked(&mut self) -> bool {
-        let mut progressed = false;
+    pub(super) fn flush_blocked(&mut self) {
         for routing_id in std::mem::take(&mut self.blocked) {
-            let Some(mut held) = self.peers.get_mut(&routing_id).map(|p| {
-                p.held_bytes = 0;
-                std::mem::take(&mut p.held)
+            let Some((mut held, mut bytes)) = self.peers.get_mut(&routing_id).map(|p| {
+                (
+                    std::mem::take(&mut p.held),
+                    std::mem::take(&mut p.held_bytes),
+                )
             }) else {
                 continue;
             };
             while let Some(out) = held.pop_front() {
+                let len = out.body.len();
                 if let Some(out) = self.try_send(&routing_id, out) {
                     held.push_front(out);
                     break;
                 }
-                progressed = true;
+                bytes -= len;
             }
-            if let Some(peer) = self.peers.get_mut(&routing_id) {
-                peer.held_bytes = held.iter().map(|o| o.body.len()).sum();
-                peer.dropping &= !held.is_empty();
-                peer.held = held;
-                if !peer.held.is_empty() {
-                    self.blocked.push(routing_id);
+            match self.peers.get_mut(&routing_id) {
+                Some(peer) => {
+                    peer.held_bytes = bytes;
+                    peer.dropping &= !held.is_empty();
+                    peer.held = held;
+                    if !peer.held.is_empty() {
+                        self.blocked.push(routing_id);
+                    }
+                }
+                // It went while we sent: what it still held fails as it would have.
+                None => {
+                    for out in held {
+                        if let Some(id) = out.call {
+                            let peer = out.route.describe();
+                            self.shared.fail(&id, Error::Disconnected { peer });
+                        }
+                    }
                 }
             }
         }
-        progressed
     }
 
     /// A call that was not sent after all waits like one never sent.
