@@ -206,7 +206,7 @@ impl Stub {
                     });
                 }
                 let ctx = PeerCtx::for_import(import);
-                let args = ctx.enter(args);
+                let args = ctx.encode(args)?;
                 let value = self
                     .request(&import.remote, CALL)
                     .args((
