@@ -5,42 +5,56 @@
 //! is nil. Generated types implement [`Encode`] and [`Decode`]; this module covers
 //! the built-in types.
 
-use crate::error::DecodeError;
+use crate::capability::Caps;
+use crate::error::{DecodeError, EncodeError};
 use pseud::Value;
 
 /// A value that can be written in cara's msgpack form.
 pub trait Encode {
-    /// The msgpack value.
-    fn encode(&self) -> Value;
+    /// The msgpack value, for the peer of `caps` (interfaces in the value are
+    /// exported to it). Only interfaces can fail to encode.
+    fn encode(&self, caps: Caps<'_>) -> Result<Value, EncodeError>;
 }
 
 /// A value that can be read from cara's msgpack form.
 pub trait Decode: Sized {
-    /// Reads the value; a mismatch is a [`DecodeError`] saying what was expected.
-    fn decode(value: Value) -> Result<Self, DecodeError>;
+    /// Reads the value, from the peer of `caps` (interfaces in it are that peer's
+    /// objects); a mismatch is a [`DecodeError`] saying what was expected.
+    fn decode(value: Value, caps: Caps<'_>) -> Result<Self, DecodeError>;
+}
+
+/// `value` as msgpack, outside of any call: an interface in it is
+/// [`EncodeError::NoPeer`] (interfaces only travel as arguments and results).
+pub fn to_value<T: Encode + ?Sized>(value: &T) -> Result<Value, EncodeError> {
+    value.encode(Caps::NONE)
+}
+
+/// Reads a `T` outside of any call: an interface in it is a [`DecodeError`].
+pub fn from_value<T: Decode>(value: Value) -> Result<T, DecodeError> {
+    T::decode(value, Caps::NONE)
 }
 
 impl Encode for () {
-    fn encode(&self) -> Value {
-        Value::Nil
+    fn encode(&self, _: Caps<'_>) -> Result<Value, EncodeError> {
+        Ok(Value::Nil)
     }
 }
 
 impl Decode for () {
-    fn decode(_: Value) -> Result<Self, DecodeError> {
+    fn decode(_: Value, _: Caps<'_>) -> Result<Self, DecodeError> {
         // Void carries no information; whatever was sent is accepted.
         Ok(())
     }
 }
 
 impl Encode for bool {
-    fn encode(&self) -> Value {
-        Value::Boolean(*self)
+    fn encode(&self, _: Caps<'_>) -> Result<Value, EncodeError> {
+        Ok(Value::Boolean(*self))
     }
 }
 
 impl Decode for bool {
-    fn decode(value: Value) -> Result<Self, DecodeError> {
+    fn decode(value: Value, _: Caps<'_>) -> Result<Self, DecodeError> {
         match value {
             Value::Boolean(b) => Ok(b),
             other => Err(DecodeError::expected("Bool", &other)),
@@ -51,13 +65,13 @@ impl Decode for bool {
 macro_rules! integers {
     ($($t:ty => $name:literal),*) => {$(
         impl Encode for $t {
-            fn encode(&self) -> Value {
-                Value::from(*self)
+            fn encode(&self, _: Caps<'_>) -> Result<Value, EncodeError> {
+                Ok(Value::from(*self))
             }
         }
 
         impl Decode for $t {
-            fn decode(value: Value) -> Result<Self, DecodeError> {
+            fn decode(value: Value, _: Caps<'_>) -> Result<Self, DecodeError> {
                 let n = match &value {
                     Value::Integer(i) => i
                         .as_i64()
@@ -74,26 +88,26 @@ integers!(i8 => "Int8", i16 => "Int16", i32 => "Int32", i64 => "Int64",
           u8 => "UInt8", u16 => "UInt16", u32 => "UInt32", u64 => "UInt64");
 
 impl Encode for f32 {
-    fn encode(&self) -> Value {
-        Value::F32(*self)
+    fn encode(&self, _: Caps<'_>) -> Result<Value, EncodeError> {
+        Ok(Value::F32(*self))
     }
 }
 
 impl Decode for f32 {
-    fn decode(value: Value) -> Result<Self, DecodeError> {
+    fn decode(value: Value, caps: Caps<'_>) -> Result<Self, DecodeError> {
         // Python sends every float as float64; narrowing is what Float32 means.
-        f64::decode(value).map(|f| f as f32)
+        f64::decode(value, caps).map(|f| f as f32)
     }
 }
 
 impl Encode for f64 {
-    fn encode(&self) -> Value {
-        Value::F64(*self)
+    fn encode(&self, _: Caps<'_>) -> Result<Value, EncodeError> {
+        Ok(Value::F64(*self))
     }
 }
 
 impl Decode for f64 {
-    fn decode(value: Value) -> Result<Self, DecodeError> {
+    fn decode(value: Value, _: Caps<'_>) -> Result<Self, DecodeError> {
         match &value {
             Value::F64(f) => Ok(*f),
             Value::F32(f) => Ok(f64::from(*f)),
@@ -107,13 +121,13 @@ impl Decode for f64 {
 }
 
 impl Encode for String {
-    fn encode(&self) -> Value {
-        Value::from(self.as_str())
+    fn encode(&self, _: Caps<'_>) -> Result<Value, EncodeError> {
+        Ok(Value::from(self.as_str()))
     }
 }
 
 impl Decode for String {
-    fn decode(value: Value) -> Result<Self, DecodeError> {
+    fn decode(value: Value, _: Caps<'_>) -> Result<Self, DecodeError> {
         match value {
             Value::String(s) => s
                 .into_str()
@@ -147,13 +161,13 @@ impl std::ops::Deref for Data {
 }
 
 impl Encode for Data {
-    fn encode(&self) -> Value {
-        Value::Binary(self.0.clone())
+    fn encode(&self, _: Caps<'_>) -> Result<Value, EncodeError> {
+        Ok(Value::Binary(self.0.clone()))
     }
 }
 
 impl Decode for Data {
-    fn decode(value: Value) -> Result<Self, DecodeError> {
+    fn decode(value: Value, _: Caps<'_>) -> Result<Self, DecodeError> {
         match value {
             Value::Binary(b) => Ok(Data(b)),
             // Python 2-style peers send bytes as str; keep the bytes.
@@ -164,18 +178,21 @@ impl Decode for Data {
 }
 
 impl<T: Encode> Encode for Vec<T> {
-    fn encode(&self) -> Value {
-        Value::Array(self.iter().map(Encode::encode).collect())
+    fn encode(&self, caps: Caps<'_>) -> Result<Value, EncodeError> {
+        self.iter()
+            .map(|v| v.encode(caps))
+            .collect::<Result<_, _>>()
+            .map(Value::Array)
     }
 }
 
 impl<T: Decode> Decode for Vec<T> {
-    fn decode(value: Value) -> Result<Self, DecodeError> {
+    fn decode(value: Value, caps: Caps<'_>) -> Result<Self, DecodeError> {
         match value {
             Value::Array(items) => items
                 .into_iter()
                 .enumerate()
-                .map(|(i, v)| T::decode(v).map_err(|e| e.at(format!("[{i}]"))))
+                .map(|(i, v)| T::decode(v, caps).map_err(|e| e.at(format!("[{i}]"))))
                 .collect(),
             // A null list pointer reads as an empty list, as in Cap'n Proto.
             Value::Nil => Ok(Vec::new()),
@@ -186,32 +203,32 @@ impl<T: Decode> Decode for Vec<T> {
 
 /// A struct field that may be null (used where a struct type contains itself).
 impl<T: Encode> Encode for Option<T> {
-    fn encode(&self) -> Value {
+    fn encode(&self, caps: Caps<'_>) -> Result<Value, EncodeError> {
         match self {
-            Some(v) => v.encode(),
-            None => Value::Nil,
+            Some(v) => v.encode(caps),
+            None => Ok(Value::Nil),
         }
     }
 }
 
 impl<T: Decode> Decode for Option<T> {
-    fn decode(value: Value) -> Result<Self, DecodeError> {
+    fn decode(value: Value, caps: Caps<'_>) -> Result<Self, DecodeError> {
         match value {
             Value::Nil => Ok(None),
-            v => T::decode(v).map(Some),
+            v => T::decode(v, caps).map(Some),
         }
     }
 }
 
 impl<T: Encode> Encode for Box<T> {
-    fn encode(&self) -> Value {
-        (**self).encode()
+    fn encode(&self, caps: Caps<'_>) -> Result<Value, EncodeError> {
+        (**self).encode(caps)
     }
 }
 
 impl<T: Decode> Decode for Box<T> {
-    fn decode(value: Value) -> Result<Self, DecodeError> {
-        T::decode(value).map(Box::new)
+    fn decode(value: Value, caps: Caps<'_>) -> Result<Self, DecodeError> {
+        T::decode(value, caps).map(Box::new)
     }
 }
 
@@ -242,13 +259,13 @@ impl std::ops::Deref for Dynamic {
 }
 
 impl Encode for Dynamic {
-    fn encode(&self) -> Value {
-        self.0.clone()
+    fn encode(&self, _: Caps<'_>) -> Result<Value, EncodeError> {
+        Ok(self.0.clone())
     }
 }
 
 impl Decode for Dynamic {
-    fn decode(value: Value) -> Result<Self, DecodeError> {
+    fn decode(value: Value, _: Caps<'_>) -> Result<Self, DecodeError> {
         Ok(Dynamic(value))
     }
 }
@@ -266,13 +283,13 @@ impl<T> Param for T where
 
 /// A raw msgpack value, as is.
 impl Encode for Value {
-    fn encode(&self) -> Value {
-        self.clone()
+    fn encode(&self, _: Caps<'_>) -> Result<Value, EncodeError> {
+        Ok(self.clone())
     }
 }
 
 impl Decode for Value {
-    fn decode(value: Value) -> Result<Self, DecodeError> {
+    fn decode(value: Value, _: Caps<'_>) -> Result<Self, DecodeError> {
         Ok(value)
     }
 }
@@ -283,19 +300,19 @@ mod tests {
 
     #[test]
     fn integers_check_their_range() {
-        assert_eq!(i32::decode(Value::from(7)).unwrap(), 7);
-        assert!(u8::decode(Value::from(256)).is_err());
-        assert!(u64::decode(Value::from(-1)).is_err());
-        assert_eq!(u64::decode(Value::from(u64::MAX)).unwrap(), u64::MAX);
-        let err = i32::decode(Value::from("x")).unwrap_err();
+        assert_eq!(from_value::<i32>(Value::from(7)).unwrap(), 7);
+        assert!(from_value::<u8>(Value::from(256)).is_err());
+        assert!(from_value::<u64>(Value::from(-1)).is_err());
+        assert_eq!(from_value::<u64>(Value::from(u64::MAX)).unwrap(), u64::MAX);
+        let err = from_value::<i32>(Value::from("x")).unwrap_err();
         assert_eq!(err.to_string(), "expected Int32, got str \"x\"");
     }
 
     #[test]
     fn floats_accept_integers_and_lists_accept_nil() {
-        assert_eq!(f64::decode(Value::from(2)).unwrap(), 2.0);
-        assert_eq!(Vec::<i8>::decode(Value::Nil).unwrap(), Vec::<i8>::new());
-        let err = Vec::<i8>::decode(Value::Array(vec![1.into(), "x".into()])).unwrap_err();
+        assert_eq!(from_value::<f64>(Value::from(2)).unwrap(), 2.0);
+        assert_eq!(from_value::<Vec<i8>>(Value::Nil).unwrap(), Vec::<i8>::new());
+        let err = from_value::<Vec<i8>>(Value::Array(vec![1.into(), "x".into()])).unwrap_err();
         assert_eq!(err.to_string(), "[1]: expected Int8, got str \"x\"");
     }
 }

@@ -2,14 +2,16 @@
 //! tables, the [`Dispatch`] trait of server objects, argument binding, and the
 //! caller of the call being served.
 //!
-//! A leaf module: both `interface` (serving and calling) and `capability`
-//! (objects passed by reference) build on it, and it depends on neither.
+//! Both `interface` (serving and calling) and `capability` (objects passed by
+//! reference) build on it; of them it names only the [`Caps`] type that
+//! `dispatch` takes.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use pseud::{Args, Context, Fault, Value};
 
+use crate::capability::Caps;
 use crate::codec::Encode;
 
 /// A boxed, sendable future (what dispatchers return).
@@ -76,9 +78,14 @@ pub trait Dispatch: Send + Sync + 'static {
     /// Runs method number `method` (an index into `info().methods`) with exactly
     /// as many arguments as it has parameters: `None` for one the caller did not
     /// pass (it takes the schema default, or is a `TypeError` where the schema
-    /// gives none). Arguments are decoded before this returns; the future runs the
-    /// implementation.
-    fn dispatch(&self, method: usize, args: Vec<Option<Value>>) -> BoxFuture<Result<Reply, Fault>>;
+    /// gives none). Arguments are decoded, from the caller's `caps`, before this
+    /// returns; the future runs the implementation.
+    fn dispatch(
+        &self,
+        method: usize,
+        args: Vec<Option<Value>>,
+        caps: Caps<'_>,
+    ) -> BoxFuture<Result<Reply, Fault>>;
 }
 
 /// The interface of a capability whose type is not known here (forwarding).

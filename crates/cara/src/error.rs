@@ -1,4 +1,5 @@
-//! Decoding errors with a path to the offending value.
+//! Why a value could not be encoded or decoded: decoding errors carry a path to
+//! the offending value; encoding fails only for interfaces (capabilities).
 
 use pseud::Value;
 
@@ -57,5 +58,51 @@ impl DecodeError {
     pub fn at(mut self, segment: impl Into<String>) -> Self {
         self.path.insert(0, segment.into());
         self
+    }
+}
+
+/// An interface (capability) in a value could not be encoded for its peer.
+/// Everything else always encodes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The value is not being sent to a peer ([`Caps::NONE`](crate::Caps::NONE), as
+    /// in [`to_value`](crate::to_value)): an interface only travels as the
+    /// argument or result of a call.
+    #[error("an interface can only be encoded as part of a call: this value goes to no peer")]
+    NoPeer,
+    /// The remote (a user id, `send_to`) has no connection to export to.
+    #[error("an interface cannot travel to {peer}, which is not connected")]
+    NotConnected {
+        /// The remote, as it prints.
+        peer: String,
+    },
+    /// The peer holds as many objects exported by this endpoint as it may.
+    #[error(
+        "the peer holds {limit} objects exported by this endpoint, as many as it may (Limits::max_exports)"
+    )]
+    ExportRefused {
+        /// `Limits::max_exports`.
+        limit: usize,
+    },
+}
+
+impl EncodeError {
+    /// The ERROR reply of a call whose result could not be encoded.
+    pub(crate) fn fault(&self) -> pseud::Fault {
+        let class = match self {
+            EncodeError::ExportRefused { .. } => pseud::RESOURCE_EXHAUSTED,
+            _ => crate::CAPABILITY_ERROR,
+        };
+        pseud::Fault::new(class, self.to_string())
+    }
+}
+
+impl From<EncodeError> for pseud::Error {
+    fn from(e: EncodeError) -> Self {
+        pseud::Error::Encode {
+            what: "an interface".into(),
+            reason: e.to_string(),
+        }
     }
 }

@@ -9,10 +9,10 @@ use futures_util::FutureExt;
 
 use pseud::{Args, Context, Fault, Function, Registry, Remote, Value};
 
-use crate::capability::{CALL, Naming, PeerCtx, Target, decode_target, encode_target};
+use crate::capability::{CALL, Caps, Naming, PeerCtx, Target, decode_target, encode_target};
 use crate::codec::Decode;
 use crate::dispatch::{Dispatch, InterfaceInfo, bind, scope_caller};
-use crate::error::DecodeError;
+use crate::error::{DecodeError, EncodeError};
 
 /// Registers every method of `dispatcher` on `registry` as `<Interface>.<method>`,
 /// and, while no other served interface claims them, as the bare method name and
@@ -28,9 +28,9 @@ pub fn serve<D: Dispatch>(registry: &Registry, dispatcher: D) -> Result<(), pseu
             async move {
                 let bound = bind(method, args)?;
                 let here = PeerCtx::for_remote(&ctx.caller());
-                let future = here.enter(|| d.dispatch(index, bound));
+                let future = d.dispatch(index, bound, here.caps());
                 let reply = scope_caller(ctx, future).await?;
-                here.encode(|| reply.encode()).map_err(|e| e.fault())
+                reply.encode(here.caps()).map_err(|e| e.fault())
             }
         };
         if registry.names().contains(&served_name) {
@@ -159,22 +159,26 @@ impl Stub {
         matches!(self.target, Target::Null)
     }
 
-    /// The capability as a value, for whoever is being called or answered.
-    pub fn to_value(&self) -> Value {
-        encode_target(&self.target, self.info)
+    /// The capability as a value, for the peer of `caps` (exported to it).
+    pub fn encode(&self, caps: Caps<'_>) -> Result<Value, EncodeError> {
+        encode_target(&self.target, self.info, caps)
     }
 
-    /// A capability read from a value, from whoever is calling or answering.
-    pub fn from_value(value: Value, info: &'static InterfaceInfo) -> Result<Self, DecodeError> {
-        Ok(Stub::from_target(decode_target(value)?, info))
+    /// A capability read from a value, from the peer of `caps`.
+    pub fn decode(
+        value: Value,
+        info: &'static InterfaceInfo,
+        caps: Caps<'_>,
+    ) -> Result<Self, DecodeError> {
+        Ok(Stub::from_target(decode_target(value, caps)?, info))
     }
 
-    /// Calls method number `method`: `args` encodes the arguments, the result
-    /// decodes as `T`.
+    /// Calls method number `method`: `args` encodes the arguments for the
+    /// callee's `caps`, the result decodes as `T`.
     pub async fn call<T: Decode>(
         &self,
         method: usize,
-        args: impl FnOnce() -> Vec<Value>,
+        args: impl FnOnce(Caps<'_>) -> Result<Vec<Value>, EncodeError>,
     ) -> Result<T, pseud::Error> {
         let Some(m) = self.info.methods.get(method) else {
             return Err(pseud::Error::NoSuchMethod {
@@ -188,7 +192,7 @@ impl Stub {
             }),
             Target::Named(remote) => {
                 let ctx = PeerCtx::for_remote(remote);
-                let args = ctx.encode(args)?;
+                let args = args(ctx.caps())?;
                 let served = self.info.served_name_of(method, m);
                 let named = RegisteredMethod {
                     interface_id: self.info.id,
@@ -197,7 +201,7 @@ impl Stub {
                 };
                 let value =
                     call_in(remote, &ctx, named, Args::positional(args), self.timeout).await?;
-                ctx.enter(|| decode_result(m.name, value))
+                decode_result(m.name, value, ctx.caps())
             }
             Target::Imported(import) => {
                 if !import.is_alive() {
@@ -206,7 +210,7 @@ impl Stub {
                     });
                 }
                 let ctx = PeerCtx::for_import(import);
-                let args = ctx.encode(args)?;
+                let args = args(ctx.caps())?;
                 let value = self
                     .request(&import.remote, CALL)
                     .args((
@@ -219,11 +223,11 @@ impl Stub {
                     .send::<Value>()
                     .await
                     .map_err(|e| import_error(import, e))?;
-                ctx.enter(|| decode_result(m.name, value))
+                decode_result(m.name, value, ctx.caps())
             }
             Target::Local(object) => {
-                let ctx = PeerCtx::Loopback(std::sync::Mutex::new(Vec::new()));
-                let args = ctx.enter(args);
+                let ctx = PeerCtx::loopback();
+                let args = args(ctx.caps())?;
                 let info = object.info();
                 let Some((index, found)) = info
                     .methods
@@ -239,19 +243,18 @@ impl Stub {
                 // A panic looks as it would to a remote caller: a PanicError.
                 let name = info.served_name_of(index, found);
                 let panicked = |p| pseud::Error::Remote(Fault::from_panic(&name, p).into_remote());
-                let future = ctx
-                    .enter(|| {
-                        let args = args.into_iter().map(Some).collect();
-                        catch_unwind(AssertUnwindSafe(|| object.dispatch(index, args)))
-                    })
-                    .map_err(panicked)?;
+                let args = args.into_iter().map(Some).collect();
+                let future = catch_unwind(AssertUnwindSafe(|| {
+                    object.dispatch(index, args, ctx.caps())
+                }))
+                .map_err(panicked)?;
                 let reply = AssertUnwindSafe(future)
                     .catch_unwind()
                     .await
                     .map_err(panicked)?
                     .map_err(|f| pseud::Error::Remote(f.into_remote()))?;
-                let value = ctx.enter(|| reply.encode());
-                ctx.enter(|| decode_result(m.name, value))
+                let value = reply.encode(ctx.caps())?;
+                decode_result(m.name, value, ctx.caps())
             }
         }
     }
@@ -360,16 +363,26 @@ fn import_error(import: &crate::capability::Import, e: pseud::Error) -> pseud::E
     }
 }
 
-/// Decodes a method's result, naming the method in the error.
-pub fn decode_result<T: Decode>(method: &str, value: Value) -> Result<T, pseud::Error> {
-    T::decode(value).map_err(|e| pseud::Error::Decode {
+/// Decodes a method's result from the peer of `caps`, naming the method in the error.
+pub fn decode_result<T: Decode>(
+    method: &str,
+    value: Value,
+    caps: Caps<'_>,
+) -> Result<T, pseud::Error> {
+    T::decode(value, caps).map_err(|e| pseud::Error::Decode {
         name: method.to_string(),
         reason: e.to_string(),
     })
 }
 
-/// Decodes argument `name`; a mismatch is a `TypeError` for the caller.
-pub fn decode_param<T: Decode>(method: &str, name: &str, value: Value) -> Result<T, Fault> {
-    T::decode(value)
+/// Decodes argument `name` from the caller's `caps`; a mismatch is a `TypeError`
+/// for the caller.
+pub fn decode_param<T: Decode>(
+    method: &str,
+    name: &str,
+    value: Value,
+    caps: Caps<'_>,
+) -> Result<T, Fault> {
+    T::decode(value, caps)
         .map_err(|e: DecodeError| Fault::type_error(format!("{method}() argument {name:?}: {e}")))
 }

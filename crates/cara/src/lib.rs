@@ -18,11 +18,12 @@ mod interface;
 mod structs;
 
 pub use capability::{
-    CALL, CAPABILITY_ERROR, EXT_EXPORTED, EXT_YOURS, RELEASE, exported_objects, sends_releases,
+    CALL, CAPABILITY_ERROR, Caps, EXT_EXPORTED, EXT_YOURS, RELEASE, exported_objects,
+    sends_releases,
 };
-pub use codec::{Data, Decode, Dynamic, Encode, Param};
+pub use codec::{Data, Decode, Dynamic, Encode, Param, from_value, to_value};
 pub use dispatch::{ANY, BoxFuture, Dispatch, InterfaceInfo, MethodInfo, Reply, caller};
-pub use error::DecodeError;
+pub use error::{DecodeError, EncodeError};
 pub use interface::{RegisteredMethod, Stub, call_registered, serve};
 pub use pseud::{self, Client, Context, Error, Fault, Remote, Server, Value};
 // What the docs use next to the generated code, reachable from `cara` alone.

@@ -541,3 +541,41 @@ async fn each_endpoint_keeps_its_own_capability_tables_and_they_go_with_it() {
         .expect("the object was dropped with its endpoint's tables")
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interface_with_no_peer_to_go_to_is_an_error_not_a_nil() {
+    // Outside of a call there is nobody to export to: the caller sees why.
+    let adder = AdderClient::from_server(Total::new(1));
+    assert_eq!(
+        cara::to_value(&adder).unwrap_err(),
+        cara::EncodeError::NoPeer
+    );
+    let holder = Holder {
+        name: "h".into(),
+        many: vec![adder.clone()],
+        ..Holder::default()
+    };
+    assert_eq!(
+        cara::to_value(&holder).unwrap_err(),
+        cara::EncodeError::NoPeer
+    );
+    // A null capability is nil anywhere; values without interfaces always encode.
+    assert_eq!(cara::to_value(&AdderClient::default()).unwrap(), Value::Nil);
+    let err = cara::from_value::<AdderClient>(Value::Ext(cara::EXT_EXPORTED, vec![0x01]))
+        .unwrap_err();
+    assert!(err.to_string().contains("part of a call"), "{err}");
+
+    // A user with no connection: the call fails before anything is sent or exported.
+    let server = server();
+    let nobody = CalcClient::new(server.send_to("nobody"));
+    let err = nobody
+        .evaluate(ValueClient::from_server(Constant(1.0)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, cara::Error::Encode { .. }) && err.to_string().contains("not connected"),
+        "{err}"
+    );
+    assert_eq!(cara::exported_objects(&server.send_to("nobody")), 0);
+    server.stop().await;
+}

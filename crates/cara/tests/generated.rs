@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use cara::{Decode, Encode, Value};
+use cara::Value;
 
 cara::schema!("../../schemas/tests/features.capnp");
 
@@ -18,15 +18,18 @@ fn bytes(v: &Value) -> Vec<u8> {
 #[test]
 fn the_golden_vector_of_cara() {
     let f = Field { field: "x".into() };
-    assert_eq!(bytes(&f.encode()), [0x81, 0x00, 0xa1, 0x78]);
+    assert_eq!(
+        bytes(&cara::to_value(&f).unwrap()),
+        [0x81, 0x00, 0xa1, 0x78]
+    );
     // Decoding accepts the field name too.
     let by_name = Value::Map(vec![("field".into(), "x".into())]);
-    assert_eq!(Field::decode(by_name).unwrap(), f);
+    assert_eq!(cara::from_value::<Field>(by_name).unwrap(), f);
 }
 
 #[test]
 fn schema_defaults_apply_to_absent_fields() {
-    let e = Everything::decode(Value::Map(vec![])).unwrap();
+    let e = cara::from_value::<Everything>(Value::Map(vec![])).unwrap();
     assert!(e.flag);
     assert_eq!(
         (e.i8, e.i32, e.i64, e.u16, e.u64),
@@ -71,9 +74,9 @@ fn every_value_survives_a_round_trip() {
         position: everything::Position { lat: 1.0, lon: 2.0 },
         shape: everything::Shape::Flat("flat".into()),
     };
-    let encoded = e.encode();
+    let encoded = cara::to_value(&e).unwrap();
     assert_eq!(
-        Everything::decode(encoded).unwrap(),
+        cara::from_value::<Everything>(encoded).unwrap(),
         e,
         "unknown enumerants survive too"
     );
@@ -94,7 +97,7 @@ fn unions_groups_and_unknown_keys_decode_by_name() {
         ("color".into(), "blue".into()),
         ("from_the_future".into(), Value::from(1)),
     ]);
-    let e = Everything::decode(v).unwrap();
+    let e = cara::from_value::<Everything>(v).unwrap();
     assert_eq!(e.which, everything::Which::Circle(2.0));
     assert_eq!(e.position.lon, 5.0);
     assert_eq!(e.shape, everything::Shape::Round(3));
@@ -107,7 +110,7 @@ fn decode_errors_say_where() {
         "point".into(),
         Value::Map(vec![("x".into(), "nope".into())]),
     )]);
-    let err = Everything::decode(v).unwrap_err();
+    let err = cara::from_value::<Everything>(v).unwrap_err();
     assert_eq!(
         err.to_string(),
         "point.x: expected Float64, got str \"nope\""
@@ -127,7 +130,10 @@ fn recursive_and_generic_structs() {
             ..Default::default()
         })),
     };
-    assert_eq!(Tree::decode(tree.encode()).unwrap(), tree);
+    assert_eq!(
+        cara::from_value::<Tree>(cara::to_value(&tree).unwrap()).unwrap(),
+        tree
+    );
     let g = UsesGenerics {
         named: Pair {
             first: "one".into(),
@@ -138,7 +144,10 @@ fn recursive_and_generic_structs() {
             ..Default::default()
         },
     };
-    assert_eq!(UsesGenerics::decode(g.encode()).unwrap(), g);
+    assert_eq!(
+        cara::from_value::<UsesGenerics>(cara::to_value(&g).unwrap()).unwrap(),
+        g
+    );
 }
 
 struct Impl {

@@ -87,15 +87,21 @@ mod renamed {
 fn hostile_scope_code_works() {
     use hostile::features_capnp::Field;
     let f = Field { field: "x".into() };
-    let v = cara::Encode::encode(&f);
-    assert_eq!(<Field as cara::Decode>::decode(v).unwrap(), f);
+    let v = cara::Encode::encode(&f, cara::Caps::NONE).unwrap();
+    assert_eq!(
+        <Field as cara::Decode>::decode(v, cara::Caps::NONE).unwrap(),
+        f
+    );
 }
 
 #[test]
 fn renamed_runtime_code_works() {
     use renamed::calculator_capnp::Op;
-    let v = my_rt::Encode::encode(&Op::Add);
-    assert_eq!(<Op as my_rt::Decode>::decode(v).unwrap(), Op::Add);
+    let v = my_rt::Encode::encode(&Op::Add, my_rt::Caps::NONE).unwrap();
+    assert_eq!(
+        <Op as my_rt::Decode>::decode(v, my_rt::Caps::NONE).unwrap(),
+        Op::Add
+    );
     // The generated client is the runtime's, whatever it is called.
     let _: fn(my_rt::Remote) -> renamed::calculator_capnp::CalculatorClient =
         renamed::calculator_capnp::CalculatorClient::new;

@@ -1,9 +1,8 @@
 //! The peer a value is being encoded for or was decoded from. Capabilities are
-//! encoded relative to it (exported to that peer, or passed back to it), so
-//! encoding and decoding run inside [`PeerCtx::enter`].
+//! encoded relative to it (exported to that peer, or passed back to it): the
+//! runtime makes a [`PeerCtx`] per call and reply, and encoding and decoding get
+//! it as a [`Caps`] argument.
 
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use pseud::{Remote, Value};
@@ -14,7 +13,7 @@ use super::import::Import;
 use super::session::{PeerKey, Session, session_for};
 use super::wire::{EXT_EXPORTED, EXT_LOOPBACK, EXT_YOURS, client_payload, id_payload, read_id};
 use crate::dispatch::InterfaceInfo;
-use crate::error::DecodeError;
+use crate::error::{DecodeError, EncodeError};
 
 /// Where values being encoded go to, or decoded values came from.
 pub(crate) enum PeerCtx {
@@ -23,15 +22,9 @@ pub(crate) enum PeerCtx {
         session: Arc<Session>,
         peer: PeerKey,
         remote: Remote,
-        /// An export was refused (the peer holds its `max_exports`).
-        refused: AtomicBool,
     },
     /// A call inside this process: capabilities pass as themselves.
     Loopback(Mutex<Vec<Target>>),
-}
-
-thread_local! {
-    static CURRENT: RefCell<Option<*const PeerCtx>> = const { RefCell::new(None) };
 }
 
 impl PeerCtx {
@@ -42,19 +35,22 @@ impl PeerCtx {
             session: session_for(remote),
             peer: remote.connection_key().unwrap_or_default(),
             remote: remote.clone(),
-            refused: AtomicBool::new(false),
         }
     }
 
     /// The context for calling an imported object: its own session and peer
-    /// (no lookup in the process-wide session table on this hot path).
+    /// (no lookup in the endpoint's session table on this hot path).
     pub(crate) fn for_import(import: &Import) -> PeerCtx {
         PeerCtx::Remote {
             session: import.session.clone(),
             peer: import.peer.clone(),
             remote: import.remote.clone(),
-            refused: AtomicBool::new(false),
         }
+    }
+
+    /// A call inside this process.
+    pub(crate) fn loopback() -> PeerCtx {
+        PeerCtx::Loopback(Mutex::new(Vec::new()))
     }
 
     /// The session and peer key, for a remote context.
@@ -65,108 +61,71 @@ impl PeerCtx {
         }
     }
 
-    /// Runs `f` (synchronous encoding or decoding) with this context current.
-    pub(crate) fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
-        let previous = CURRENT.with(|c| c.replace(Some(self as *const PeerCtx)));
-        struct Restore(Option<*const PeerCtx>);
-        impl Drop for Restore {
-            fn drop(&mut self) {
-                let prev = self.0.take();
-                CURRENT.with(|c| *c.borrow_mut() = prev);
-            }
-        }
-        let _restore = Restore(previous);
-        f()
-    }
-
-    /// Runs `f` (encoding) with this context current; fails if an object it
-    /// encoded could not be exported because the peer holds its quota.
-    pub(crate) fn encode<R>(&self, f: impl FnOnce() -> R) -> Result<R, ExportRefused> {
-        let encoded = self.enter(f);
-        match self {
-            PeerCtx::Remote {
-                session, refused, ..
-            } if refused.swap(false, Ordering::Relaxed) => Err(ExportRefused {
-                limit: session.max_exports,
-            }),
-            _ => Ok(encoded),
-        }
-    }
-
-    fn with_current<R>(f: impl FnOnce(Option<&PeerCtx>) -> R) -> R {
-        let ptr = CURRENT.with(|c| *c.borrow());
-        // SAFETY: the pointer is set only by `enter`, for the duration of a closure
-        // that borrows the context, on this thread; `Restore` unsets it on exit.
-        #[allow(unsafe_code)]
-        let ctx = ptr.map(|p| unsafe { &*p });
-        f(ctx)
+    /// The capability table of a message to or from this peer.
+    pub(crate) fn caps(&self) -> Caps<'_> {
+        Caps { peer: Some(self) }
     }
 }
 
-/// An object could not be exported: the peer holds as many as it may.
-/// (Not an `Error`: a reply gets it as a fault of its own class, see `fault`.)
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ExportRefused {
-    limit: usize,
+/// The capability table of one message: whom the interfaces in a value being
+/// encoded go to, or whom the decoded ones came from. The runtime makes one per
+/// call and reply; generated [`Encode`](crate::Encode) and
+/// [`Decode`](crate::Decode) implementations pass it on to their fields.
+///
+/// [`Caps::NONE`] has no peer: values without interfaces encode and decode in it,
+/// an interface is an error ([`EncodeError::NoPeer`]).
+#[derive(Clone, Copy)]
+pub struct Caps<'a> {
+    peer: Option<&'a PeerCtx>,
 }
 
-impl ExportRefused {
-    fn reason(&self) -> String {
-        format!(
-            "the peer holds {} objects exported by this endpoint, as many as it may (Limits::max_exports)",
-            self.limit
-        )
-    }
-
-    /// The ERROR reply of a call whose result could not be exported.
-    pub(crate) fn fault(self) -> pseud::Fault {
-        pseud::Fault::new(pseud::RESOURCE_EXHAUSTED, self.reason())
-    }
+impl Caps<'static> {
+    /// No peer: for values that hold no interfaces (see [`to_value`](crate::to_value)).
+    pub const NONE: Caps<'static> = Caps { peer: None };
 }
 
-impl From<ExportRefused> for pseud::Error {
-    fn from(e: ExportRefused) -> Self {
-        pseud::Error::Encode {
-            what: "a capability".into(),
-            reason: e.reason(),
+impl std::fmt::Debug for Caps<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.peer {
+            None => f.write_str("Caps(none)"),
+            Some(PeerCtx::Loopback(_)) => f.write_str("Caps(in process)"),
+            Some(PeerCtx::Remote { remote, .. }) => write!(f, "Caps({remote})"),
         }
     }
 }
 
-/// Encodes a capability for whoever the current context is talking to.
-pub(crate) fn encode_target(target: &Target, info: &'static InterfaceInfo) -> Value {
+/// Encodes a capability for the peer of `caps`.
+pub(crate) fn encode_target(
+    target: &Target,
+    info: &'static InterfaceInfo,
+    caps: Caps<'_>,
+) -> Result<Value, EncodeError> {
     if let Target::Null = target {
-        return Value::Nil;
+        return Ok(Value::Nil);
     }
-    PeerCtx::with_current(|ctx| match ctx {
-        None => {
-            tracing::warn!("a capability was encoded outside of a call; it travels as nil");
-            Value::Nil
-        }
+    match caps.peer {
+        None => Err(EncodeError::NoPeer),
         Some(PeerCtx::Loopback(table)) => {
             let mut table = table.lock().unwrap_or_else(|p| p.into_inner());
             table.push(target.clone());
-            Value::Ext(EXT_LOOPBACK, id_payload(table.len() as u64 - 1))
+            Ok(Value::Ext(EXT_LOOPBACK, id_payload(table.len() as u64 - 1)))
         }
         Some(PeerCtx::Remote { peer, remote, .. }) if peer.is_empty() => {
-            tracing::error!(
-                peer = %remote,
-                "a capability cannot travel to a peer that is not connected; it travels as nil"
-            );
-            Value::Nil
+            Err(EncodeError::NotConnected {
+                peer: remote.to_string(),
+            })
         }
         Some(PeerCtx::Remote {
             session,
             peer,
             remote,
-            refused,
         }) => {
             if let Target::Imported(import) = target
                 && Arc::ptr_eq(&import.session, session)
                 && import.peer == *peer
             {
                 // Back to its owner: no proxy, no round trip.
-                return Value::Ext(EXT_YOURS, id_payload(import.id));
+                return Ok(Value::Ext(EXT_YOURS, id_payload(import.id)));
             }
             let (export, key) = match target {
                 Target::Local(object) => (
@@ -182,35 +141,36 @@ pub(crate) fn encode_target(target: &Target, info: &'static InterfaceInfo) -> Va
                     Export::Forward(target.clone(), info),
                     ExportKey::Named(remote.endpoint_id(), info as *const InterfaceInfo as usize),
                 ),
-                Target::Null => return Value::Nil,
+                Target::Null => return Ok(Value::Nil),
             };
-            let Some(id) = session.export(peer, export, key) else {
-                refused.store(true, Ordering::Relaxed);
-                return Value::Nil;
-            };
+            let id = session
+                .export(peer, export, key)
+                .ok_or(EncodeError::ExportRefused {
+                    limit: session.max_exports,
+                })?;
             // Exported while the peer left: its gone hook may have run already.
             // (A client's server may not be connected yet: its first call waits.)
             if !session.is_client && !remote.connection_is_up(peer) {
                 session.peer_gone(peer);
             }
-            if session.is_client {
+            Ok(if session.is_client {
                 Value::Ext(EXT_EXPORTED, client_payload(id, &session.user_id))
             } else {
                 Value::Ext(EXT_EXPORTED, id_payload(id))
-            }
+            })
         }
-    })
+    }
 }
 
-/// Decodes a capability received from whoever the current context is talking to.
-pub(crate) fn decode_target(value: Value) -> Result<Target, DecodeError> {
+/// Decodes a capability received from the peer of `caps`.
+pub(crate) fn decode_target(value: Value, caps: Caps<'_>) -> Result<Target, DecodeError> {
     let (code, data) = match value {
         Value::Nil => return Ok(Target::Null),
         Value::Ext(code, data) => (code, data),
         other => return Err(DecodeError::expected("capability", &other)),
     };
     let id = read_id(&data).ok_or_else(|| DecodeError::new("malformed capability payload"))?;
-    PeerCtx::with_current(|ctx| match (ctx, code) {
+    match (caps.peer, code) {
         (Some(PeerCtx::Remote { peer, remote, .. }), _) if peer.is_empty() => {
             Err(DecodeError::new(format!(
                 "a capability from {remote}, which is not connected"
@@ -231,7 +191,6 @@ pub(crate) fn decode_target(value: Value) -> Result<Target, DecodeError> {
                 session,
                 peer,
                 remote,
-                ..
             }),
             EXT_EXPORTED,
         ) => Ok(Target::Imported(session.import(peer, id, remote))),
@@ -241,10 +200,10 @@ pub(crate) fn decode_target(value: Value) -> Result<Target, DecodeError> {
             })
         }
         (None, _) => Err(DecodeError::new(
-            "a capability was decoded outside of a call",
+            "an interface can only be decoded as part of a call: this value came from no peer",
         )),
         (_, code) => Err(DecodeError::new(format!(
             "unexpected capability extension {code}"
         ))),
-    })
+    }
 }

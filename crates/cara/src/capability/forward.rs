@@ -7,10 +7,11 @@ use std::sync::Arc;
 use pseud::{Args, Context, Fault, Value};
 
 use super::Target;
-use super::context::{PeerCtx, decode_target, encode_target};
+use super::context::{Caps, PeerCtx, decode_target, encode_target};
 use super::session::{Session, hex};
 use super::wire::{CALL, CAPABILITY_ERROR, is_capability};
 use crate::dispatch::{ANY, BoxFuture, InterfaceInfo, Reply, bind};
+use crate::error::EncodeError;
 
 /// A `call` ready to run.
 pub(crate) enum Prepared {
@@ -62,7 +63,6 @@ impl Session {
             session: Arc::clone(self),
             peer: peer.clone(),
             remote: ctx.caller(),
-            refused: Default::default(),
         };
         match target {
             Target::Local(object) => {
@@ -88,13 +88,15 @@ impl Session {
                         kwargs: call_kwargs,
                     },
                 )?;
-                let future = here.enter(|| object.dispatch(index, bound));
+                let future = object.dispatch(index, bound, here.caps());
                 Ok(Prepared::Local { future, here })
             }
             // Forwarding: rewrite capabilities from this peer's view to the owner's.
             other => {
-                let args: Vec<Captured> =
-                    here.enter(|| call_args.into_iter().map(capture).collect());
+                let args: Vec<Captured> = call_args
+                    .into_iter()
+                    .map(|v| capture(v, here.caps()))
+                    .collect();
                 Ok(Prepared::Forward(Box::pin(async move {
                     forward(&other, info, interface_id, ordinal, args, &here)
                         .await
@@ -147,15 +149,18 @@ async fn forward(
         }
     };
     let ctx = PeerCtx::for_remote(&remote);
-    let args: Vec<Value> = ctx.enter(|| args.into_iter().map(release_captured).collect());
+    let args = args
+        .into_iter()
+        .map(|c| release_captured(c, ctx.caps()))
+        .collect::<Result<Vec<Value>, _>>()?;
     let request = remote.request(&request_name);
     let request = match object {
         Some(id) => request.args((id, interface_id, ordinal, args, Value::Map(Vec::new()))),
         None => request.args(args),
     };
     let value = request.send::<Value>().await?;
-    let captured = ctx.enter(|| capture(value));
-    Ok(back.enter(|| release_captured(captured)))
+    let captured = capture(value, ctx.caps());
+    Ok(release_captured(captured, back.caps())?)
 }
 
 fn as_u64(v: Option<Value>, what: &str) -> Result<u64, Fault> {
@@ -177,37 +182,44 @@ pub(crate) enum Captured {
     Map(Vec<(Captured, Captured)>),
 }
 
-/// Resolves the capabilities in `v` in the current context.
-fn capture(v: Value) -> Captured {
+/// Resolves the capabilities in `v`, which came from the peer of `caps`.
+fn capture(v: Value, caps: Caps<'_>) -> Captured {
     match v {
         Value::Ext(code, data) if is_capability(code) => {
-            match decode_target(Value::Ext(code, data.clone())) {
+            match decode_target(Value::Ext(code, data.clone()), caps) {
                 Ok(t) => Captured::Cap(t),
                 Err(_) => Captured::Plain(Value::Ext(code, data)),
             }
         }
-        Value::Array(items) => Captured::Array(items.into_iter().map(capture).collect()),
+        Value::Array(items) => {
+            Captured::Array(items.into_iter().map(|v| capture(v, caps)).collect())
+        }
         Value::Map(pairs) => Captured::Map(
             pairs
                 .into_iter()
-                .map(|(k, v)| (capture(k), capture(v)))
+                .map(|(k, v)| (capture(k, caps), capture(v, caps)))
                 .collect(),
         ),
         other => Captured::Plain(other),
     }
 }
 
-/// Encodes captured values for the current context.
-fn release_captured(c: Captured) -> Value {
-    match c {
+/// Encodes captured values for the peer of `caps`.
+fn release_captured(c: Captured, caps: Caps<'_>) -> Result<Value, EncodeError> {
+    Ok(match c {
         Captured::Plain(v) => v,
-        Captured::Cap(t) => encode_target(&t, &ANY),
-        Captured::Array(items) => Value::Array(items.into_iter().map(release_captured).collect()),
+        Captured::Cap(t) => encode_target(&t, &ANY, caps)?,
+        Captured::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|c| release_captured(c, caps))
+                .collect::<Result<_, _>>()?,
+        ),
         Captured::Map(pairs) => Value::Map(
             pairs
                 .into_iter()
-                .map(|(k, v)| (release_captured(k), release_captured(v)))
-                .collect(),
+                .map(|(k, v)| Ok((release_captured(k, caps)?, release_captured(v, caps)?)))
+                .collect::<Result<_, EncodeError>>()?,
         ),
-    }
+    })
 }

@@ -37,6 +37,7 @@ use pseud::Remote;
 
 use crate::dispatch::Dispatch;
 
+pub use context::Caps;
 pub(crate) use context::{PeerCtx, decode_target, encode_target};
 pub(crate) use dialect::Naming;
 pub(crate) use import::Import;

@@ -68,7 +68,7 @@ fn install(session: &Arc<Session>, registry: &Registry) {
             match s.prepare_call(&ctx, args)? {
                 Prepared::Local { future, here } => {
                     let result = crate::dispatch::scope_caller(ctx, future).await?;
-                    here.encode(|| result.encode()).map_err(|e| e.fault())
+                    result.encode(here.caps()).map_err(|e| e.fault())
                 }
                 Prepared::Forward(future) => future.await,
             }

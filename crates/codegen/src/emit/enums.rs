@@ -48,7 +48,14 @@ impl Generator<'_> {
             const NAMES: &[&str] = &[#(#names),*];
             #rt::__private::enum_ordinal(&value, #type_name, NAMES).map(Self::from_ordinal)
         };
-        let decode_impl = structs::decode_impl(rt, &name, &quote!(), &quote!(), &decode_body);
+        // An enumerant holds no capabilities: the `Caps` argument goes unused.
+        let decode_impl =
+            structs::decode_impl(rt, &name, &quote!(), &quote!(), &quote!(_), &decode_body);
+        let encode_body = quote! {
+            ::core::result::Result::Ok(<#rt::Value as ::core::convert::From<u16>>::from(self.ordinal()))
+        };
+        let encode_impl =
+            structs::encode_impl(rt, &name, &quote!(), &quote!(), &quote!(_), &encode_body);
         quote! {
             #item_doc
             #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::marker::Copy, #derive_default)]
@@ -93,11 +100,7 @@ impl Generator<'_> {
                 }
             }
 
-            impl #rt::Encode for #name {
-                fn encode(&self) -> #rt::Value {
-                    <#rt::Value as ::core::convert::From<u16>>::from(self.ordinal())
-                }
-            }
+            #encode_impl
 
             #decode_impl
         }

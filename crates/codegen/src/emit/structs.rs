@@ -122,7 +122,7 @@ impl Generator<'_> {
             .map(|f| {
                 let fname = field_ident(s, f);
                 let key = self.field_key(f);
-                quote!((#key, #rt::Encode::encode(&self.#fname)),)
+                quote!((#key, #rt::Encode::encode(&self.#fname, caps)?),)
             })
             .collect();
         // Several results travel keyed by result *name*: the form the original
@@ -132,28 +132,28 @@ impl Generator<'_> {
             .map(|f| {
                 let fname = field_ident(s, f);
                 let key = &f.name;
-                quote!((#key, #rt::Encode::encode(&self.#fname)),)
+                quote!((#key, #rt::Encode::encode(&self.#fname, caps)?),)
             })
             .collect();
         let encode_body = match union_expr.as_ref() {
             None if is_results => {
-                quote!(#rt::__private::named_map(::std::vec![#(#encode_named)*]))
+                quote!(::core::result::Result::Ok(#rt::__private::named_map(::std::vec![#(#encode_named)*])))
             }
             Some(u) => {
                 let arms = self.union_encode_arms(u, s);
                 quote! {
                     let mut entries: ::std::vec::Vec<(u16, #rt::Value)> = ::std::vec![#(#encode_plain)*];
                     match &self.#which { #arms }
-                    #rt::__private::struct_map(entries)
+                    ::core::result::Result::Ok(#rt::__private::struct_map(entries))
                 }
             }
-            None => quote!(#rt::__private::struct_map(
+            None => quote!(::core::result::Result::Ok(#rt::__private::struct_map(
                 ::std::vec![#(#encode_plain)*]
-            )),
+            ))),
         };
         let decode_arms = s.fields.iter().enumerate().map(|(position, f)| {
             let key_name = &f.name;
-            let decoded = quote!(#rt::Decode::decode(value).map_err(|e| e.at(#key_name))?);
+            let decoded = quote!(#rt::Decode::decode(value, caps).map_err(|e| e.at(#key_name))?);
             if f.discriminant_value == NO_DISCRIMINANT {
                 let fname = field_ident(s, f);
                 quote!(#position => out.#fname = #decoded,)
@@ -179,7 +179,9 @@ impl Generator<'_> {
         } else {
             decode_fields(rt, type_name, &fields_table, decode_arms)
         };
-        let decode_impl = decode_impl(rt, &name, &impl_generics, &ty_args, &decode_body);
+        let caps = caps_binding(s);
+        let decode_impl = decode_impl(rt, &name, &impl_generics, &ty_args, &caps, &decode_body);
+        let encode_impl = encode_impl(rt, &name, &impl_generics, &ty_args, &caps, &encode_body);
         quote! {
             #item_doc
             #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq, #derive_default)]
@@ -191,11 +193,7 @@ impl Generator<'_> {
 
             #default_impl
 
-            impl #impl_generics #rt::Encode for #name #ty_args {
-                fn encode(&self) -> #rt::Value {
-                    #encode_body
-                }
-            }
+            #encode_impl
 
             #decode_impl
         }
@@ -234,26 +232,62 @@ impl Generator<'_> {
                 if is_void(f) {
                     quote!(#u::#variant => entries.push((#key, #rt::Value::Nil)),)
                 } else {
-                    quote!(#u::#variant(v) => entries.push((#key, #rt::Encode::encode(v))),)
+                    quote!(#u::#variant(v) => entries.push((#key, #rt::Encode::encode(v, caps)?)),)
                 }
             });
         quote!(#(#arms)* #[allow(unreachable_patterns)] _ => {})
     }
 }
 
-/// `impl Decode`, with `body` reading `value` into `Self`.
+/// How the encode and decode functions of `s` bind their `Caps` argument: `caps`
+/// where a member passes it on, `_` where none does (no fields, or only void
+/// union members), so generated code has no unused variable.
+pub(super) fn caps_binding(s: &StructNode) -> TokenStream {
+    let passes_it_on = s
+        .fields
+        .iter()
+        .any(|f| f.discriminant_value == NO_DISCRIMINANT || !is_void(f));
+    if passes_it_on {
+        quote!(caps)
+    } else {
+        quote!(_)
+    }
+}
+
+/// `impl Encode`, with `body` making the `Value` of `self` (capabilities for
+/// the peer of the `Caps` argument, bound as `caps`).
+pub(super) fn encode_impl(
+    rt: &TokenStream,
+    name: &Ident,
+    impl_generics: &TokenStream,
+    ty_args: &TokenStream,
+    caps: &TokenStream,
+    body: &TokenStream,
+) -> TokenStream {
+    quote! {
+        impl #impl_generics #rt::Encode for #name #ty_args {
+            fn encode(&self, #caps: #rt::Caps<'_>) -> ::core::result::Result<#rt::Value, #rt::EncodeError> {
+                #body
+            }
+        }
+    }
+}
+
+/// `impl Decode`, with `body` reading `value` into `Self` (capabilities from
+/// the peer of the `Caps` argument, bound as `caps`).
 pub(super) fn decode_impl(
     rt: &TokenStream,
     name: &Ident,
     impl_generics: &TokenStream,
     ty_args: &TokenStream,
+    caps: &TokenStream,
     body: &TokenStream,
 ) -> TokenStream {
     quote! {
         impl #impl_generics #rt::Decode for #name #ty_args {
             // The match covers any number of fields; with one it is a single arm.
             #[allow(clippy::single_match)]
-            fn decode(value: #rt::Value) -> ::core::result::Result<Self, #rt::DecodeError> {
+            fn decode(value: #rt::Value, #caps: #rt::Caps<'_>) -> ::core::result::Result<Self, #rt::DecodeError> {
                 #body
             }
         }

@@ -129,19 +129,22 @@ impl Generator<'_> {
                         out = Self::#variant;
                     })
                 } else {
-                    quote!(#position => out = Self::#variant(#rt::Decode::decode(value).map_err(|e| e.at(#key_name))?),)
+                    quote!(#position => out = Self::#variant(#rt::Decode::decode(value, caps).map_err(|e| e.at(#key_name))?),)
                 }
             });
             let body = structs::decode_fields(rt, type_name, &fields_table, decode_arms);
-            let decode_impl = structs::decode_impl(rt, &name, &impl_generics, &ty_args, &body);
+            let caps = structs::caps_binding(s);
+            let decode_impl =
+                structs::decode_impl(rt, &name, &impl_generics, &ty_args, &caps, &body);
+            let encode_body = quote! {
+                let mut entries: ::std::vec::Vec<(u16, #rt::Value)> = ::std::vec::Vec::new();
+                match self { #arms }
+                ::core::result::Result::Ok(#rt::__private::struct_map(entries))
+            };
+            let encode_impl =
+                structs::encode_impl(rt, &name, &impl_generics, &ty_args, &caps, &encode_body);
             out.extend(quote! {
-                impl #impl_generics #rt::Encode for #name #ty_args {
-                    fn encode(&self) -> #rt::Value {
-                        let mut entries: ::std::vec::Vec<(u16, #rt::Value)> = ::std::vec::Vec::new();
-                        match self { #arms }
-                        #rt::__private::struct_map(entries)
-                    }
-                }
+                #encode_impl
 
                 #decode_impl
             });

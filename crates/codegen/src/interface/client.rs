@@ -47,14 +47,14 @@ impl Generator<'_> {
             }
 
             impl #impl_generics #rt::Encode for #client #ty_args {
-                fn encode(&self) -> #rt::Value {
-                    self.stub.to_value()
+                fn encode(&self, caps: #rt::Caps<'_>) -> ::core::result::Result<#rt::Value, #rt::EncodeError> {
+                    self.stub.encode(caps)
                 }
             }
 
             impl #impl_generics #rt::Decode for #client #ty_args {
-                fn decode(value: #rt::Value) -> ::core::result::Result<Self, #rt::DecodeError> {
-                    #rt::Stub::from_value(value, &#module::INFO).map(Self::from_stub)
+                fn decode(value: #rt::Value, caps: #rt::Caps<'_>) -> ::core::result::Result<Self, #rt::DecodeError> {
+                    #rt::Stub::decode(value, &#module::INFO, caps).map(Self::from_stub)
                 }
             }
         }
@@ -175,20 +175,28 @@ impl Generator<'_> {
         let msite = self.method_site(&iface.site, f);
         let m = ident(&f.rust_name);
         let (mgen, _) = self.method_generics(f.method);
+        // The closure encodes the arguments for the callee's `Caps`.
         let (args, encoded) = match self.params_of(&msite, f.method) {
+            Params::Fields(fields) if fields.is_empty() => (
+                Vec::new(),
+                quote!(|_| ::core::result::Result::Ok(::std::vec![])),
+            ),
             Params::Fields(fields) => {
                 let (a, e): (Vec<_>, Vec<_>) = fields
                     .into_iter()
                     .map(|(n, t, _)| {
                         let n = ident(&snake(n));
-                        (quote!(#n: #t), quote!(#rt::Encode::encode(&#n)))
+                        (quote!(#n: #t), quote!(#rt::Encode::encode(&#n, caps)?))
                     })
                     .unzip();
-                (a, quote!(::std::vec![#(#e),*]))
+                (
+                    a,
+                    quote!(|caps| ::core::result::Result::Ok(::std::vec![#(#e),*])),
+                )
             }
             Params::Struct { ty, keys, .. } => (
                 vec![quote!(params: #ty)],
-                quote!(#rt::__private::explode(#rt::Encode::encode(&params), &[#(#keys),*])),
+                quote!(|caps| ::core::result::Result::Ok(#rt::__private::explode(#rt::Encode::encode(&params, caps)?, &[#(#keys),*]))),
             ),
         };
         let result = self.results_of(&msite, f.method).ty();
@@ -199,7 +207,7 @@ impl Generator<'_> {
         quote! {
             #d
             pub async fn #m #mgen (&self, #(#args),*) -> ::core::result::Result<#result, #rt::Error> {
-                self.stub.call::<#result>(#index, || #encoded).await
+                self.stub.call::<#result>(#index, #encoded).await
             }
         }
     }

@@ -153,6 +153,7 @@ impl Generator<'_> {
                     &self,
                     method: usize,
                     args: ::std::vec::Vec<::core::option::Option<#rt::Value>>,
+                    caps: #rt::Caps<'_>,
                 ) -> #rt::BoxFuture<::core::result::Result<#rt::Reply, #rt::Fault>> {
                     // Trait methods by path: generated code may sit where the prelude is not.
                     let this = ::core::clone::Clone::clone(&self.0);
@@ -247,7 +248,7 @@ impl Generator<'_> {
                     (
                         quote! {
                             let #v = match next() {
-                                ::core::option::Option::Some(value) => #rt::__private::decode_param::<#t>(#mname, #n, value),
+                                ::core::option::Option::Some(value) => #rt::__private::decode_param::<#t>(#mname, #n, value, caps),
                                 ::core::option::Option::None => #absent,
                             };
                         },
@@ -264,7 +265,7 @@ impl Generator<'_> {
                         for _ in 0..#n {
                             all.push(next().unwrap_or(#rt::Value::Nil));
                         }
-                        let params = #rt::__private::decode_param::<#ty>(#mname, "params", #rt::__private::implode(all, &[#(#keys),*]));
+                        let params = #rt::__private::decode_param::<#ty>(#mname, "params", #rt::__private::implode(all, &[#(#keys),*]), caps);
                     }],
                     vec![quote!(params?)],
                 )
