@@ -278,3 +278,125 @@ fn a_blocking_typed_client_against_the_original_server() {
         .unwrap();
     assert_eq!(doubled, 16.0);
 }
+
+/// The next JSON stdout event of this kind from `p` (waiting off the async workers).
+fn event(p: &mut Process, kind: &str) -> Json {
+    tokio::task::block_in_place(|| {
+        p.wait_for(kind, |line| {
+            let event: Json = serde_json::from_str(line).ok()?;
+            (event["event"] == kind).then_some(event)
+        })
+    })
+}
+
+/// A Value that counts how often it was read.
+struct Counted {
+    value: f64,
+    reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl calc::calculator_capnp::Value for Counted {
+    async fn read(&self) -> Result<f64, cara::Fault> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(self.value)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn our_server_calls_original_clients_by_user_id_with_capabilities_both_ways() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let server = cara::Server::builder("server")
+        .security(cara::ServerSecurity::TrustedPeer)
+        .bind("tcp://127.0.0.1:0")
+        .start()
+        .unwrap();
+    let mut events = server.events();
+    // Two original clients (cara's docs/remote.md setup) in one process: alice serves a
+    // Calculator with cara's register_interface, bob only tries the id alice gets.
+    let mut cmd = Command::new(env_path("CARA_ORIGINAL_PYTHON"));
+    cmd.arg(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../build-support/interop/original_cara_user.py"),
+    );
+    cmd.arg(&server.endpoints()[0]).arg(schema_module());
+    // Its stderr is where the original logs the calls it refused: keep it.
+    let log = std::env::temp_dir().join(format!("original-cara-user-{}.log", std::process::id()));
+    let stderr = std::fs::File::create(&log).unwrap();
+    let mut py = Process::start_with_stderr(cmd, Stdin::Open, stderr.into());
+    event(&mut py, "ready");
+    let mut waiting = vec![b"alice".to_vec(), b"bob".to_vec()];
+    while !waiting.is_empty() {
+        match tokio::time::timeout(support::WAIT, events.recv()).await {
+            Ok(Ok(cara::PeerEvent::Connected { user_id, .. })) => waiting.retain(|u| *u != user_id),
+            Ok(Ok(_)) => {}
+            other => panic!("still waiting for {waiting:?} to connect: {other:?}"),
+        }
+    }
+    let on_alice = CalculatorClient::new(server.send_to("alice"));
+
+    // Server -> client: our object in the arguments; the original's stub calls it back.
+    let reads = Arc::new(AtomicUsize::new(0));
+    let mine = ValueClient::from_server(Counted {
+        value: 4.5,
+        reads: reads.clone(),
+    });
+    assert_eq!(on_alice.evaluate(mine).await.unwrap(), 9.0);
+    let evaluated = event(&mut py, "evaluated");
+    assert_eq!(evaluated["reads"], json!([4.5, 4.5]), "{evaluated}");
+    // Scoping: bob named the id exported to alice, while alice still held it.
+    assert_eq!(
+        evaluated["other"]["class"], "CapabilityError",
+        "{evaluated}"
+    );
+    assert!(
+        evaluated["other"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("was exported to this peer")),
+        "{evaluated}"
+    );
+    assert_eq!(
+        reads.load(Ordering::SeqCst),
+        2,
+        "bob's call never reached it"
+    );
+
+    // Client -> server: the original client returns its own object (ext 100,
+    // [id, user id as str]); our typed stub calls it, and it keeps its state.
+    let adder = on_alice.get_adder(10).await.unwrap();
+    assert!(!adder.stub().is_local());
+    assert_eq!(event(&mut py, "exported")["offset"], 10);
+    assert_eq!(adder.add(1).await.unwrap(), 11);
+    assert_eq!(adder.add(1).await.unwrap(), 12);
+    assert_eq!(adder.add(5).await.unwrap(), 17);
+    // The original serves no cara.release: the first one is refused, and noticed.
+    let alice = server.send_to("alice");
+    assert!(cara::sends_releases(&alice));
+    drop(adder);
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while cara::sends_releases(&alice) {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the refused release is noticed");
+    // Another object of alice's still works after that.
+    let again = on_alice.get_adder(1).await.unwrap();
+    assert_eq!(again.add(1).await.unwrap(), 2);
+
+    drop(py.child.stdin.take());
+    let status = tokio::task::block_in_place(|| py.wait_exit(support::WAIT));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    assert!(status.is_some_and(|s| s.success()), "{status:?}\n{text}");
+    // What the original client refused, once each: the qualified name (our server
+    // then learns the bare form for this connection) and the first release.
+    let refused: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("pseud.interfaces.ServiceNotFoundError: "))
+        .collect();
+    assert_eq!(refused, ["Calculator.evaluate", "cara.release"], "{text}");
+    assert_eq!(text.matches("Pseud job failed").count(), 2, "{text}");
+    server.stop().await;
+}

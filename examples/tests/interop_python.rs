@@ -409,3 +409,123 @@ fn a_blocking_client_calls_python_pseud_with_plain_and_a_callback() {
     assert_eq!(&who[..], b"dave");
     rt.block_on(client.stop());
 }
+
+mod calc {
+    cara::schema!("../schemas/calculator.capnp");
+}
+
+/// A Value that counts how often it was read.
+struct Counted {
+    value: f64,
+    reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl calc::calculator_capnp::Value for Counted {
+    async fn read(&self) -> Result<f64, cara::Fault> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(self.value)
+    }
+}
+
+/// The next stdout event of this kind from `py` (waiting off the async workers).
+fn event(py: &mut support::Process, kind: &str) -> Json {
+    tokio::task::block_in_place(|| {
+        py.wait_for(kind, |line| {
+            let event: Json = serde_json::from_str(line).ok()?;
+            (event["event"] == kind).then_some(event)
+        })
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capabilities_travel_on_send_to_calls_to_python_clients_both_ways() {
+    use calc::calculator_capnp::{CalculatorClient, ValueClient, adder, value};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use support::{Process, Stdin, WAIT};
+
+    let server = cara::Server::builder("server")
+        .security(cara::ServerSecurity::TrustedPeer)
+        .bind("tcp://127.0.0.1:0")
+        .start()
+        .unwrap();
+    let mut events = server.events();
+    // Two pseud 1.0.1 clients in one process: alice serves Calculator methods, bob
+    // is another connection that tries the ids alice was given.
+    let mut cmd = Command::new(python());
+    cmd.arg(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build-support/interop/cara_caps.py"),
+    );
+    cmd.args(["user", &server.endpoints()[0]]);
+    cmd.args([value::INFO.id.to_string(), adder::INFO.id.to_string()]);
+    let mut py = Process::start(cmd, Stdin::Open);
+    event(&mut py, "ready");
+    // Both logins registered their user ids here.
+    let mut waiting = vec![b"alice".to_vec(), b"bob".to_vec()];
+    while !waiting.is_empty() {
+        match tokio::time::timeout(WAIT, events.recv()).await {
+            Ok(Ok(cara::PeerEvent::Connected { user_id, .. })) => waiting.retain(|u| *u != user_id),
+            Ok(Ok(_)) => {}
+            other => panic!("still waiting for {waiting:?} to connect: {other:?}"),
+        }
+    }
+    let on_alice = CalculatorClient::new(server.send_to("alice"));
+
+    // Server -> client: the server passes its own object; alice calls it back.
+    let reads = Arc::new(AtomicUsize::new(0));
+    let mine = ValueClient::from_server(Counted {
+        value: 4.5,
+        reads: reads.clone(),
+    });
+    assert_eq!(on_alice.evaluate(mine.clone()).await.unwrap(), 9.0);
+    let evaluated = event(&mut py, "evaluated");
+    assert_eq!(evaluated["reads"], json!([4.5, 4.5]), "{evaluated}");
+    // Scoping: bob named the id exported to alice, while alice still held it.
+    assert_eq!(
+        evaluated["other"]["class"], "CapabilityError",
+        "{evaluated}"
+    );
+    assert!(
+        evaluated["other"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("was exported to this peer")),
+        "{evaluated}"
+    );
+    assert_eq!(
+        reads.load(Ordering::SeqCst),
+        2,
+        "alice's two reads reached the object, bob's did not"
+    );
+    // alice released it before she answered: nothing is exported any more.
+    assert_eq!(cara::exported_objects(&server.send_to("alice")), 0);
+    assert_eq!(
+        mine.read().await.unwrap(),
+        4.5,
+        "the server's own reference"
+    );
+
+    // Client -> server: alice returns an object of hers; the server calls it.
+    let adder = on_alice.get_adder(10).await.unwrap();
+    assert!(!adder.stub().is_local());
+    let exported = event(&mut py, "exported");
+    assert_eq!(adder.add(1).await.unwrap(), 11);
+    assert_eq!(
+        adder.add(1).await.unwrap(),
+        12,
+        "alice's object keeps its state"
+    );
+    assert_eq!(adder.add(5).await.unwrap(), 17);
+    // Dropping the last stub sends alice `cara.release`.
+    drop(adder);
+    let released = event(&mut py, "released");
+    assert_eq!(
+        released,
+        json!({"event": "released", "id": exported["id"], "count": 1})
+    );
+
+    // EOF on stdin stops the Python clients cleanly.
+    drop(py.child.stdin.take());
+    let status = tokio::task::block_in_place(|| py.wait_exit(WAIT));
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+    server.stop().await;
+}
