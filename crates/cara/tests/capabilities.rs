@@ -561,8 +561,8 @@ async fn an_interface_with_no_peer_to_go_to_is_an_error_not_a_nil() {
     );
     // A null capability is nil anywhere; values without interfaces always encode.
     assert_eq!(cara::to_value(&AdderClient::default()).unwrap(), Value::Nil);
-    let err = cara::from_value::<AdderClient>(Value::Ext(cara::EXT_EXPORTED, vec![0x01]))
-        .unwrap_err();
+    let err =
+        cara::from_value::<AdderClient>(Value::Ext(cara::EXT_EXPORTED, vec![0x01])).unwrap_err();
     assert!(err.to_string().contains("part of a call"), "{err}");
 
     // A user with no connection: the call fails before anything is sent or exported.

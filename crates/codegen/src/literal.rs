@@ -15,8 +15,8 @@ impl Site<'_> {
             (_, Val::Null) => quote!(::core::default::Default::default()),
             (Type::Void, _) => quote!(()),
             (Type::Bool, Val::Bool(b)) => quote!(#b),
-            (Type::Float32, v) => float(number(v), true),
-            (Type::Float64, v) => float(number(v), false),
+            (Type::Float32, v) => float(number(v), Precision::Single),
+            (Type::Float64, v) => float(number(v), Precision::Double),
             (int, Val::Int(i)) if int.lg_size().is_some() => integer(int, *i),
             (Type::Text, Val::Text(t)) => quote!(::std::borrow::ToOwned::to_owned(#t)),
             (Type::Data, Val::Data(d)) => {
@@ -182,8 +182,20 @@ fn number(v: &Val) -> f64 {
     }
 }
 
-fn float(f: f64, single: bool) -> TokenStream {
-    let t = if single { quote!(f32) } else { quote!(f64) };
+/// Which Rust float type a literal is written as.
+#[derive(Clone, Copy, PartialEq)]
+enum Precision {
+    /// `f32` (`Float32`).
+    Single,
+    /// `f64` (`Float64`).
+    Double,
+}
+
+fn float(f: f64, precision: Precision) -> TokenStream {
+    let t = match precision {
+        Precision::Single => quote!(f32),
+        Precision::Double => quote!(f64),
+    };
     if f.is_nan() {
         quote!(#t::NAN)
     } else if f.is_infinite() {
@@ -192,7 +204,7 @@ fn float(f: f64, single: bool) -> TokenStream {
         } else {
             quote!(#t::NEG_INFINITY)
         }
-    } else if single {
+    } else if precision == Precision::Single {
         let l = Literal::f32_suffixed(f as f32);
         quote!(#l)
     } else {

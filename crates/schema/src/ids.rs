@@ -29,13 +29,32 @@ pub fn group_id(parent: u64, index: u16) -> u64 {
     finish(h)
 }
 
+/// Which of a method's two implicit structs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodList {
+    /// `$Params`.
+    Params,
+    /// `$Results`.
+    Results,
+}
+
+impl MethodList {
+    /// The struct's name suffix, as the official compiler spells it.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            MethodList::Params => "$Params",
+            MethodList::Results => "$Results",
+        }
+    }
+}
+
 /// Id of a method's implicit `$Params` / `$Results` struct:
-/// MD5(interface id LE ‖ method ordinal as u16 LE ‖ is_results as one byte).
-pub fn method_params_id(parent: u64, ordinal: u16, is_results: bool) -> u64 {
+/// MD5(interface id LE ‖ method ordinal as u16 LE ‖ 0 for params, 1 for results).
+pub fn method_params_id(parent: u64, ordinal: u16, list: MethodList) -> u64 {
     let mut h = Md5::new();
     h.update(parent.to_le_bytes());
     h.update(ordinal.to_le_bytes());
-    h.update([u8::from(is_results)]);
+    h.update([u8::from(list == MethodList::Results)]);
     finish(h)
 }
 
@@ -50,7 +69,7 @@ mod tests {
         assert_eq!(group_id(17252933339600371626, 2), 15804019937165135827);
         assert_eq!(group_id(17252933339600371626, 3), 9405598744873841172);
         assert_eq!(
-            method_params_id(10818602132200013616, 0, false),
+            method_params_id(10818602132200013616, 0, MethodList::Params),
             13859066175462899850
         );
     }

@@ -245,10 +245,15 @@ impl Engine {
             }
             self.flush_out();
             // (On its own thread, the caller runs elsewhere anyway.)
-            let may_pause = std::mem::take(&mut self.pause.woke)
+            let drain = if std::mem::take(&mut self.pause.woke)
                 && self.stopping.is_none()
-                && self.socket_loop == crate::SocketLoop::OnRuntime;
-            busy |= self.drain_incoming(may_pause);
+                && self.socket_loop == crate::SocketLoop::OnRuntime
+            {
+                receive::Drain::UntilLoneReply
+            } else {
+                receive::Drain::Batch
+            };
+            busy |= self.drain_incoming(drain);
             self.flush_out();
             if self.pause.paused {
                 // The only caller waiting just got its reply and likely calls again

@@ -21,11 +21,20 @@ use crate::limits::RESOURCE_EXHAUSTED;
 use crate::protocol::{Inbound, MessageId, MessageType, classify, hex};
 use crate::value::{Work, decode_work};
 
+/// How far one receive pass goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Drain {
+    /// A whole batch.
+    Batch,
+    /// A batch, or less: up to the reply to the only call in flight.
+    UntilLoneReply,
+}
+
 impl Engine {
     /// Takes up to a batch of what the router queued; true if anything was there.
-    /// With `may_pause`, stops after delivering the reply to the only call in
-    /// flight (see `paused`).
-    pub(super) fn drain_incoming(&mut self, may_pause: bool) -> bool {
+    /// With [`Drain::UntilLoneReply`], stops after delivering the reply to the only
+    /// call in flight (see `Pause`).
+    pub(super) fn drain_incoming(&mut self, drain: Drain) -> bool {
         let mut received = 0;
         while received < RECV_BATCH {
             if received == 1 {
@@ -38,7 +47,7 @@ impl Engine {
                     received += 1;
                     self.pause.delivered = false;
                     self.on_incoming(item);
-                    if may_pause && self.pause.delivered {
+                    if drain == Drain::UntilLoneReply && self.pause.delivered {
                         self.pause.paused = true;
                         break;
                     }

@@ -13,7 +13,7 @@ impl Compilation {
         iface_generic: bool,
         method: &str,
         ordinal: u16,
-        is_results: bool,
+        list_kind: ids::MethodList,
         list: Option<&ParamList>,
         implicit: &[String],
         aux: &mut Vec<Node>,
@@ -23,11 +23,8 @@ impl Compilation {
         let list = list.unwrap_or(&empty);
         match list {
             ParamList::Named(params, _) => {
-                let id = ids::method_params_id(iface_id, ordinal, is_results);
-                let type_name = format!(
-                    "{method}{}",
-                    if is_results { "$Results" } else { "$Params" }
-                );
+                let id = ids::method_params_id(iface_id, ordinal, list_kind);
+                let type_name = format!("{method}{}", list_kind.suffix());
                 let dn = format!("{iface_name}.{type_name}");
                 let prefix = (dn.len() - type_name.len()) as u32;
                 let is_generic = iface_generic || !implicit.is_empty();
