@@ -29,6 +29,14 @@ pub fn to_value<T: Encode + ?Sized>(value: &T) -> Result<Value, EncodeError> {
     value.encode(Caps::NONE)
 }
 
+/// A schema literal as msgpack (an `AnyPointer` default or constant). Literals
+/// hold no interfaces but null ones, which encode without a peer, so this cannot
+/// fail; nil stands in should it ever.
+#[doc(hidden)]
+pub fn literal<T: Encode>(value: &T) -> Value {
+    value.encode(Caps::NONE).unwrap_or(Value::Nil)
+}
+
 /// Reads a `T` outside of any call: an interface in it is a [`DecodeError`].
 pub fn from_value<T: Decode>(value: Value) -> Result<T, DecodeError> {
     T::decode(value, Caps::NONE)

@@ -50,6 +50,7 @@ macro_rules! include_schemas {
 /// Support for generated code; not a stable API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::codec::literal;
     pub use crate::dispatch::missing_param;
     pub use crate::interface::{decode_param, decode_result};
     pub use crate::structs::{

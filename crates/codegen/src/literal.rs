@@ -89,7 +89,7 @@ impl Site<'_> {
                 ) && !matches!(field_ty, Type::AnyPointer(_)) =>
                 {
                     let v = self.literal(field_ty, val);
-                    quote!(#rt::Dynamic(#rt::Encode::encode(&#v)))
+                    quote!(#rt::Dynamic(#rt::__private::literal(&#v)))
                 }
                 FieldKind::Slot { .. } => self.literal(field_ty, val),
                 FieldKind::Group { type_id } => {
