@@ -249,6 +249,47 @@ async fn releases_stop_after_the_first_refusal() {
     assert_eq!(text.matches("Pseud job failed").count(), 2, "{text}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_calls_to_the_original_server_fall_back_to_plain_ones() {
+    let endpoint = format!("tcp://127.0.0.1:{}", support::free_port());
+    let log = std::env::temp_dir().join(format!("original-cara-pipe-{}.log", std::process::id()));
+    let mut cmd = original("server.py");
+    cmd.arg(&endpoint)
+        .arg(schema_module())
+        .args(["--security", "trusted_peer"]);
+    let stderr = std::fs::File::create(&log).unwrap();
+    let mut server = Process::start_with_stderr(cmd, Stdin::Null, stderr.into());
+    server.wait_for("ready line", |l| l.starts_with("ready ").then_some(()));
+    let client = cara::Client::builder()
+        .security(cara::ClientSecurity::plain("test", "_"))
+        .connect(&endpoint)
+        .unwrap();
+    let calc = CalculatorClient::new(client.server().clone());
+    let adder = calc.get_adder_pipelined(5);
+    assert_eq!(adder.add(1).await.unwrap(), 6);
+    assert_eq!(adder.add(10).await.unwrap(), 16, "the same object");
+    for offset in 0..5 {
+        assert_eq!(
+            calc.get_adder_pipelined(offset).add(1).await.unwrap(),
+            offset + 1
+        );
+    }
+    client.stop().await;
+    drop(server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    // cara.promise was refused once; the client did not send it again.
+    let refused: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("pseud.interfaces.ServiceNotFoundError: "))
+        .collect();
+    assert_eq!(
+        refused.iter().filter(|n| **n == "cara.promise").count(),
+        1,
+        "{text}"
+    );
+}
+
 struct Half(f64);
 
 impl calc::calculator_capnp::Value for Half {

@@ -343,6 +343,27 @@ async fn rust_client_calls_an_object_a_python_server_handed_out() {
     client.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_calls_to_python_pseud_fall_back_to_plain_ones() {
+    // Python pseud serves no cara.promise / cara.pipelined: the client learns it
+    // from the first refusal and makes the same calls plainly, with the same results.
+    let mut serve = Command::new(python());
+    serve.arg(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../build-support/interop/cara_caps.py"),
+    );
+    serve.arg("serve");
+    let server = Served::start(serve);
+    let client = cara::Client::builder().connect(&server.endpoint).unwrap();
+    let service = interop_schemas::interop_capnp::PyServiceClient::new(client.server().clone());
+    let adder = service.make_adder_pipelined(5);
+    assert_eq!(adder.add(1).await.unwrap(), 6);
+    assert_eq!(adder.add(10).await.unwrap(), 16, "the same Python object");
+    // Known not to pipeline now: the next one waits for its result at once.
+    let second = service.make_adder_pipelined(100);
+    assert_eq!(second.add(1).await.unwrap(), 101);
+    client.stop().await;
+}
+
 #[test]
 fn the_python_guides_plain_client_calls_calculator_serve_trusted_peer() {
     // docs/python.md: build-support/python/calculator_client.py, verbatim.

@@ -77,6 +77,12 @@ pub enum EncodeError {
         /// The remote, as it prints.
         peer: String,
     },
+    /// A pipelined interface whose call has not returned (or failed) cannot be
+    /// passed on: await `Stub::resolved` first.
+    #[error(
+        "a pipelined interface cannot be passed on before the call it comes from has returned (await its stub's resolved())"
+    )]
+    Unresolved,
     /// The peer holds as many objects exported by this endpoint as it may.
     #[error(
         "the peer holds {limit} objects exported by this endpoint, as many as it may (Limits::max_exports)"

@@ -20,6 +20,9 @@ use crate::error::{DecodeError, EncodeError};
 pub fn serve<D: Dispatch>(registry: &Registry, dispatcher: D) -> Result<(), pseud::Error> {
     let dispatcher = Arc::new(dispatcher);
     let info = dispatcher.info();
+    // Callers may pipeline from their first call on, before this endpoint has
+    // made any capability.
+    crate::capability::install_pipelining(registry);
     for (index, method) in info.methods.iter().enumerate() {
         let served_name = info.served_name_of(index, method);
         let d = dispatcher.clone();
@@ -57,11 +60,11 @@ pub fn serve<D: Dispatch>(registry: &Registry, dispatcher: D) -> Result<(), pseu
 /// exported to us (a live capability), an object in this process, or nothing.
 #[derive(Clone)]
 pub struct Stub {
-    target: Target,
-    info: &'static InterfaceInfo,
-    timeout: Option<Duration>,
+    pub(crate) target: Target,
+    pub(crate) info: &'static InterfaceInfo,
+    pub(crate) timeout: Option<Duration>,
     /// The connection this stub made (`connect`), kept open while any clone lives.
-    connection: Option<Arc<pseud::Client>>,
+    pub(crate) connection: Option<Arc<pseud::Client>>,
 }
 
 impl std::fmt::Debug for Stub {
@@ -178,7 +181,7 @@ impl Stub {
     pub async fn call<T: Decode>(
         &self,
         method: usize,
-        args: impl FnOnce(Caps<'_>) -> Result<Vec<Value>, EncodeError>,
+        args: impl FnOnce(Caps<'_>) -> Result<Vec<Value>, EncodeError> + Send,
     ) -> Result<T, pseud::Error> {
         let Some(m) = self.info.methods.get(method) else {
             return Err(pseud::Error::NoSuchMethod {
@@ -187,6 +190,10 @@ impl Stub {
             });
         };
         match &self.target {
+            Target::Promise(promise) => {
+                self.call_promised::<T>(promise.clone(), method, Box::new(args))
+                    .await
+            }
             Target::Null => Err(pseud::Error::NullCapability {
                 interface: self.info.name.to_string(),
             }),
@@ -259,13 +266,30 @@ impl Stub {
         }
     }
 
-    fn request(&self, remote: &Remote, name: &str) -> pseud::Request {
+    pub(crate) fn request(&self, remote: &Remote, name: &str) -> pseud::Request {
         let request = remote.request(name);
         match self.timeout {
             Some(t) => request.timeout(t),
             None => request,
         }
     }
+}
+
+/// What every generated `<Interface>Client` is: a typed wrapper of a [`Stub`].
+pub trait Interface: Sized {
+    /// The interface's method table.
+    fn info() -> &'static InterfaceInfo;
+    /// Wraps a stub of this interface.
+    fn from_stub(stub: Stub) -> Self;
+}
+
+/// A generated client's pipelining variant: [`Stub::pipeline`], typed.
+pub fn pipeline<C: Interface>(
+    stub: &Stub,
+    method: usize,
+    args: impl FnOnce(Caps<'_>) -> Result<Vec<Value>, EncodeError> + Send + 'static,
+) -> C {
+    C::from_stub(stub.pipeline(method, C::info(), args))
 }
 
 /// A method of an interface a server registered by name, as [`call_registered`] calls it.
@@ -295,7 +319,7 @@ pub async fn call_registered(
 
 /// [`call_registered`] with the peer context already made. The arguments are kept
 /// for a second attempt only while the form is not known yet.
-async fn call_in(
+pub(crate) async fn call_in(
     remote: &Remote,
     ctx: &PeerCtx,
     method: RegisteredMethod<'_>,

@@ -15,16 +15,17 @@ mod codec;
 mod dispatch;
 mod error;
 mod interface;
+mod pipelined;
 mod structs;
 
 pub use capability::{
     CALL, CAPABILITY_ERROR, Caps, EXT_EXPORTED, EXT_YOURS, RELEASE, exported_objects,
-    sends_releases,
+    pipelining_state, sends_releases,
 };
 pub use codec::{Data, Decode, Dynamic, Encode, Param, from_value, to_value};
 pub use dispatch::{ANY, BoxFuture, Dispatch, InterfaceInfo, MethodInfo, Reply, caller};
 pub use error::{DecodeError, EncodeError};
-pub use interface::{RegisteredMethod, Stub, call_registered, serve};
+pub use interface::{Interface, RegisteredMethod, Stub, call_registered, serve};
 pub use pseud::{self, Client, Context, Error, Fault, Remote, Server, Value};
 // What the docs use next to the generated code, reachable from `cara` alone.
 pub use pseud::{
@@ -52,7 +53,7 @@ macro_rules! include_schemas {
 pub mod __private {
     pub use crate::codec::literal;
     pub use crate::dispatch::missing_param;
-    pub use crate::interface::{decode_param, decode_result};
+    pub use crate::interface::{decode_param, decode_result, pipeline};
     pub use crate::structs::{
         enum_ordinal, explode, implode, named_map, struct_fields, struct_map,
     };

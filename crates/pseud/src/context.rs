@@ -48,6 +48,33 @@ impl Context {
     }
 }
 
+impl Context {
+    /// Runs the function this endpoint serves under `name` for this same caller,
+    /// as a WORK naming it would run (its domain rules, argument binding, panics
+    /// as `PanicError`), and returns its reply. For protocols layered on pseud that
+    /// wrap a call: cara's promise pipelining runs the call it wraps with this.
+    pub async fn call_here(
+        &self,
+        name: &str,
+        args: crate::value::Args,
+    ) -> Result<crate::value::Value, crate::error::Fault> {
+        let reply = crate::engine::run_here(
+            &self.shared,
+            self.user_id.clone(),
+            self.routing_id.clone(),
+            name.to_string(),
+            args,
+        )
+        .await?;
+        crate::value::read_value(&reply).map_err(|e| {
+            crate::error::Fault::new(
+                crate::error::PROTOCOL_ERROR,
+                format!("{name}() replied with what does not decode: {e}"),
+            )
+        })
+    }
+}
+
 impl std::fmt::Debug for Context {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Context")

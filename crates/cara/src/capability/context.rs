@@ -103,6 +103,12 @@ pub(crate) fn encode_target(
     if let Target::Null = target {
         return Ok(Value::Nil);
     }
+    if let Target::Promise(promise) = target {
+        return match promise.current() {
+            Some(Ok(resolved)) => encode_target(&resolved, info, caps),
+            _ => Err(EncodeError::Unresolved),
+        };
+    }
     match caps.peer {
         None => Err(EncodeError::NoPeer),
         Some(PeerCtx::Loopback(table)) => {
@@ -141,7 +147,7 @@ pub(crate) fn encode_target(
                     Export::Forward(target.clone(), info),
                     ExportKey::Named(remote.endpoint_id(), info as *const InterfaceInfo as usize),
                 ),
-                Target::Null => return Ok(Value::Nil),
+                Target::Null | Target::Promise(_) => return Ok(Value::Nil),
             };
             let id = session
                 .export(peer, export, key)

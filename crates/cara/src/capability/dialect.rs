@@ -47,11 +47,24 @@ pub(crate) enum Releases {
     NotServed,
 }
 
+/// Whether a peer serves `cara.promise` (pipelining). Python peers do not: the
+/// first `ServiceNotFoundError` marks the peer, and later calls on results wait
+/// for them instead.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Pipelining {
+    /// Not known to refuse it.
+    #[default]
+    Served,
+    /// It answered `ServiceNotFoundError`.
+    NotServed,
+}
+
 /// One peer's conventions, as learned from its answers.
 #[derive(Debug, Default)]
 pub(crate) struct Dialect {
     naming: HashMap<u64, Naming>,
     releases: Releases,
+    pipelining: Pipelining,
 }
 
 impl Session {
@@ -84,6 +97,26 @@ impl Session {
             .get(peer)
             .map(|d| d.releases)
             .unwrap_or_default()
+    }
+
+    /// Whether calls on results may be pipelined to `peer`.
+    pub(crate) fn pipelining(&self, peer: &[u8]) -> Pipelining {
+        self.lock_dialects()
+            .get(peer)
+            .map(|d| d.pipelining)
+            .unwrap_or_default()
+    }
+
+    /// Remembers that `peer` does not serve `cara.promise`.
+    pub(crate) fn learn_no_pipelining(&self, peer: &[u8]) {
+        let mut dialects = self.lock_dialects();
+        let dialect = dialects.entry(peer.to_vec()).or_default();
+        if dialect.pipelining == Pipelining::Served {
+            tracing::debug!(
+                "the peer does not pipeline (no cara.promise); calls on results wait for them"
+            );
+        }
+        dialect.pipelining = Pipelining::NotServed;
     }
 
     /// Remembers that `peer` does not serve `cara.release`; true the first time.

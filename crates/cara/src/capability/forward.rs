@@ -59,6 +59,31 @@ impl Session {
         };
         let ordinal =
             u16::try_from(ordinal).map_err(|_| Fault::type_error("bad method ordinal"))?;
+        self.prepare_on(
+            ctx,
+            target,
+            info,
+            interface_id,
+            ordinal,
+            call_args,
+            call_kwargs,
+        )
+    }
+
+    /// A call of method `ordinal` of `interface_id` on `target`, an object
+    /// exported to the caller of `ctx` (found by id, or through a promise).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn prepare_on(
+        self: &Arc<Self>,
+        ctx: &Context,
+        target: Target,
+        info: &'static InterfaceInfo,
+        interface_id: u64,
+        ordinal: u16,
+        call_args: Vec<Value>,
+        call_kwargs: Vec<(String, Value)>,
+    ) -> Result<Prepared, Fault> {
+        let peer = ctx.routing_id().to_vec();
         let here = PeerCtx::Remote {
             session: Arc::clone(self),
             peer: peer.clone(),
@@ -142,7 +167,7 @@ async fn forward(
             };
             (remote.clone(), m.wire_name.to_string(), None)
         }
-        Target::Null | Target::Local(_) => {
+        Target::Null | Target::Local(_) | Target::Promise(_) => {
             return Err(pseud::Error::Unreachable {
                 peer: "a forwarded capability".into(),
             });
@@ -163,7 +188,7 @@ async fn forward(
     Ok(release_captured(captured, back.caps())?)
 }
 
-fn as_u64(v: Option<Value>, what: &str) -> Result<u64, Fault> {
+pub(super) fn as_u64(v: Option<Value>, what: &str) -> Result<u64, Fault> {
     v.as_ref()
         .and_then(Value::as_u64)
         .ok_or_else(|| Fault::type_error(format!("call(): the {what} must be an unsigned integer")))

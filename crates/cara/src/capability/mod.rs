@@ -28,6 +28,8 @@ mod dialect;
 mod exports;
 mod forward;
 mod import;
+mod pipeline;
+mod promise;
 mod session;
 mod wire;
 
@@ -39,10 +41,14 @@ use crate::dispatch::Dispatch;
 
 pub use context::Caps;
 pub(crate) use context::{PeerCtx, decode_target, encode_target};
-pub(crate) use dialect::Naming;
+pub(crate) use dialect::{Naming, Pipelining};
 pub(crate) use import::Import;
+pub(crate) use pipeline::{Begin, Promise, Wire};
+pub(crate) use promise::install as install_pipelining;
+pub use promise::pipelining_state;
 pub use session::{exported_objects, sends_releases};
 pub use wire::{CALL, CAPABILITY_ERROR, EXT_EXPORTED, EXT_YOURS, RELEASE};
+pub(crate) use wire::{PIPELINED, PROMISE, UNKNOWN_PROMISE};
 
 /// What a capability value refers to.
 #[derive(Clone)]
@@ -55,6 +61,8 @@ pub(crate) enum Target {
     Imported(Arc<Import>),
     /// An object in this process.
     Local(Arc<dyn Dispatch>),
+    /// The object a call will return (pipelining).
+    Promise(Arc<Promise>),
 }
 
 impl Target {
@@ -64,6 +72,10 @@ impl Target {
             (Target::Imported(a), Target::Imported(b)) => Arc::ptr_eq(a, b),
             (Target::Local(a), Target::Local(b)) => Arc::ptr_eq(a, b),
             (Target::Named(a), Target::Named(b)) => a.peer_key() == b.peer_key(),
+            (Target::Promise(a), Target::Promise(b)) if Arc::ptr_eq(a, b) => true,
+            (Target::Promise(p), other) | (other, Target::Promise(p)) => {
+                matches!(p.current(), Some(Ok(t)) if t.same(other))
+            }
             _ => false,
         }
     }
@@ -76,6 +88,11 @@ impl std::fmt::Debug for Target {
             Target::Named(r) => write!(f, "Named({r:?})"),
             Target::Imported(i) => write!(f, "Imported(#{:x} from {:?})", i.id, i.remote),
             Target::Local(o) => write!(f, "Local({})", o.info().name),
+            Target::Promise(p) => match p.current() {
+                Some(Ok(t)) => write!(f, "Promised({t:?})"),
+                Some(Err(e)) => write!(f, "Promise(failed: {e})"),
+                None => write!(f, "Promise(pending)"),
+            },
         }
     }
 }

@@ -12,6 +12,7 @@ use super::dialect::Dialect;
 use super::exports::PeerExports;
 use super::forward::Prepared;
 use super::import::Import;
+use super::promise::Slot;
 use super::wire::{CALL, RELEASE};
 
 /// Who a connection's peer is, as the socket sees it (its routing id).
@@ -28,6 +29,8 @@ pub(crate) struct Session {
     pub(super) exports: Mutex<HashMap<PeerKey, PeerExports>>,
     pub(super) imports: Mutex<HashMap<(PeerKey, u64), Weak<Import>>>,
     pub(super) dialects: Mutex<HashMap<PeerKey, Dialect>>,
+    /// Results of `cara.promise` calls, by peer and promise id (pipelining).
+    pub(super) promises: Mutex<HashMap<(PeerKey, u64), Arc<Slot>>>,
     /// `call`, `cara.release` and the disconnect hook are installed once.
     installed: Once,
 }
@@ -41,6 +44,7 @@ pub(crate) fn session_for(remote: &Remote) -> Arc<Session> {
         exports: Mutex::new(HashMap::new()),
         imports: Mutex::new(HashMap::new()),
         dialects: Mutex::new(HashMap::new()),
+        promises: Mutex::new(HashMap::new()),
         installed: Once::new(),
     });
     session.installed.call_once(|| {
@@ -65,13 +69,7 @@ fn install(session: &Arc<Session>, registry: &Registry) {
         let s = weak.upgrade();
         async move {
             let s = s.ok_or_else(stopped)?;
-            match s.prepare_call(&ctx, args)? {
-                Prepared::Local { future, here } => {
-                    let result = crate::dispatch::scope_caller(ctx, future).await?;
-                    result.encode(here.caps()).map_err(|e| e.fault())
-                }
-                Prepared::Forward(future) => future.await,
-            }
+            run_prepared(ctx.clone(), s.prepare_call(&ctx, args)?).await
         }
     };
     let weak = Arc::downgrade(session);
@@ -83,6 +81,22 @@ fn install(session: &Arc<Session>, registry: &Registry) {
     // Registration of fixed names with valid handlers cannot fail.
     let _ = registry.register(CALL, Function::new(call));
     let _ = registry.register(RELEASE, Function::new(release));
+    super::promise::install(registry);
+}
+
+/// Runs a prepared `call`: a local object's method (its reply encoded for the
+/// caller), or a forwarded call.
+pub(super) async fn run_prepared(
+    ctx: Context,
+    prepared: Prepared,
+) -> Result<pseud::Value, pseud::Fault> {
+    match prepared {
+        Prepared::Local { future, here } => {
+            let result = crate::dispatch::scope_caller(ctx, future).await?;
+            result.encode(here.caps()).map_err(|e| e.fault())
+        }
+        Prepared::Forward(future) => future.await,
+    }
 }
 
 fn stopped() -> pseud::Fault {
@@ -120,6 +134,10 @@ impl Session {
         self.imports.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    pub(super) fn lock_promises(&self) -> MutexGuard<'_, HashMap<(PeerKey, u64), Arc<Slot>>> {
+        self.promises.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     pub(super) fn lock_dialects(&self) -> MutexGuard<'_, HashMap<PeerKey, Dialect>> {
         self.dialects.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -133,6 +151,8 @@ impl Session {
             tracing::debug!(peer = %hex(peer), objects = t.len(), "peer gone; its exports freed");
         }
         self.lock_dialects().remove(peer);
+        self.lock_promises()
+            .retain(|(p, _), _| p.as_slice() != peer);
         let mut imports = self.lock_imports();
         imports.retain(|(p, _), weak| {
             if p.as_slice() != peer {

@@ -13,6 +13,16 @@ pub(crate) const EXT_LOOPBACK: i8 = 102;
 pub const CALL: &str = "call";
 /// The WORK name that releases references to an exported object.
 pub const RELEASE: &str = "cara.release";
+/// The WORK name of a call whose result later calls may target before it
+/// arrives: `[promise id, name, args, kwargs]` runs `name` (pipelining).
+pub(crate) const PROMISE: &str = "cara.promise";
+/// The WORK name of a call on an object a `cara.promise` call returns:
+/// `[promise id, path, interface id, method ordinal, args, kwargs]`.
+pub(crate) const PIPELINED: &str = "cara.pipelined";
+/// The WORK name that ends a promise: `[promise id]`.
+pub(crate) const FORGET: &str = "cara.forget";
+/// The error class of a pipelined call on a promise the peer does not know (yet).
+pub(crate) const UNKNOWN_PROMISE: &str = "UnknownPromiseError";
 /// The error class of a call on an object the caller may not reach (not exported
 /// to it, no such method), or of a forwarded call that failed on the way.
 pub const CAPABILITY_ERROR: &str = "CapabilityError";

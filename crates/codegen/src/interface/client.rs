@@ -52,6 +52,16 @@ impl Generator<'_> {
                 }
             }
 
+            impl #impl_generics #rt::Interface for #client #ty_args {
+                fn info() -> &'static #rt::InterfaceInfo {
+                    &#module::INFO
+                }
+
+                fn from_stub(stub: #rt::Stub) -> Self {
+                    Self::from_stub(stub)
+                }
+            }
+
             impl #impl_generics #rt::Decode for #client #ty_args {
                 fn decode(value: #rt::Value, caps: #rt::Caps<'_>) -> ::core::result::Result<Self, #rt::DecodeError> {
                     #rt::Stub::decode(value, &#module::INFO, caps).map(Self::from_stub)
@@ -204,11 +214,27 @@ impl Generator<'_> {
             self.member_doc(f.owner, f.method.code_order).as_deref(),
             || format!("Calls `{}.{}`.", f.owner.name(), f.method.name),
         );
+        let pipelined = f.pipelined_name.as_ref().map(|name| {
+            let p = ident(name);
+            let doc = format!(
+                " Calls `{}.{}` and returns its result at once, pipelined: calls on it go out before it arrives.",
+                f.owner.name(),
+                f.method.name
+            );
+            quote! {
+                #[doc = #doc]
+                pub fn #p #mgen (&self, #(#args),*) -> #result {
+                    #rt::__private::pipeline::<#result>(&self.stub, #index, move #encoded)
+                }
+            }
+        });
         quote! {
             #d
             pub async fn #m #mgen (&self, #(#args),*) -> ::core::result::Result<#result, #rt::Error> {
                 self.stub.call::<#result>(#index, #encoded).await
             }
+
+            #pipelined
         }
     }
 }

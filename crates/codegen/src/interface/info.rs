@@ -22,6 +22,9 @@ pub(super) struct Flat<'a> {
     /// The client method's name (unique across inherited interfaces, and clear
     /// of the client's own methods).
     pub rust_name: String,
+    /// The client's pipelining variant, for a method whose result is one
+    /// interface: `<rust_name>_pipelined`, made unique like `rust_name`.
+    pub pipelined_name: Option<String>,
     /// Generic arguments of `owner` as seen from the served interface.
     pub owner_args: Vec<TokenStream>,
     /// The method's ordinal in `owner`.
@@ -72,6 +75,7 @@ impl Generator<'_> {
                     method,
                     trait_name,
                     rust_name,
+                    pipelined_name: None,
                     owner_args: owner_args.clone(),
                     ordinal,
                 });
@@ -90,7 +94,38 @@ impl Generator<'_> {
                 }
             }
         }
+        // After every method has its name, so that a variant never takes one.
+        for f in &mut out {
+            if self.returns_one_interface(f.method) {
+                let mut name = format!("{}_pipelined", f.rust_name);
+                while !names.insert(name.clone()) {
+                    name.push('_');
+                }
+                f.pipelined_name = Some(name);
+            }
+        }
         out
+    }
+
+    /// Whether a method's results are one interface (not a struct holding one):
+    /// the methods a client can pipeline on.
+    fn returns_one_interface(&self, method: &Method) -> bool {
+        let Some(node) = self.node(method.result_struct_type) else {
+            return false;
+        };
+        let NodeKind::Struct(s) = &node.kind else {
+            return false;
+        };
+        // A named struct type as the result list is that struct.
+        node.scope_id == 0
+            && matches!(
+                s.fields.as_slice(),
+                [single] if single.discriminant_value == cara_schema::NO_DISCRIMINANT
+                    && matches!(
+                        single.kind,
+                        cara_schema::FieldKind::Slot { ty: cara_schema::Type::Interface { .. }, .. }
+                    )
+            )
     }
 
     fn own_args(&self, id: u64) -> Vec<TokenStream> {

@@ -28,6 +28,7 @@ use tokio::time::Instant;
 use crate::error::Error;
 use crate::zmtp::{Incoming, Link, Router};
 
+pub(crate) use receive::run_here;
 pub(crate) use send::error_body;
 pub(crate) use shared::{Command, Outgoing, Pending, RawReply, Route, Shared, TaskId, WireId};
 pub use shared::{DomainPredicate, PeerEvent};

@@ -316,6 +316,26 @@ fn start_call(
     }
 }
 
+/// Runs the function `name` for a caller, as a WORK of its naming it would
+/// (lookup with the caller's domains, argument binding, panics as faults): for
+/// protocols layered on pseud that wrap a call (`Context::call_here`).
+pub(crate) async fn run_here(
+    shared: &Arc<Shared>,
+    user_id: Vec<u8>,
+    routing_id: Arc<[u8]>,
+    name: String,
+    args: crate::value::Args,
+) -> Result<Vec<u8>, Fault> {
+    let work = Work {
+        name: std::borrow::Cow::Owned(name),
+        args,
+    };
+    match start_call(shared, user_id, routing_id, work) {
+        Started::Ready(result) => result,
+        Started::Pending(future) => future.await,
+    }
+}
+
 /// A call whose body is decoded on a blocking thread, then run.
 async fn async_call(
     shared: Arc<Shared>,

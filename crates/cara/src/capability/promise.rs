@@ -1,0 +1,340 @@
+//! Promise pipelining, serving side. A caller that wants to call an object a call
+//! will return, before the reply arrives, wraps that call as `cara.promise
+//! [promise id, name, args, kwargs]`; we run `name` as if called directly and keep
+//! its result under (caller, promise id). `cara.pipelined [promise id, path,
+//! interface id, ordinal, args, kwargs]` then calls the object at `path` in that
+//! result: at once if it is there, else queued and started in arrival order when
+//! the result comes; if the wrapped call failed, with its error. `cara.forget
+//! [promise id]` (sent by the caller once nothing more targets the promise) or the
+//! caller's disconnect drops the result.
+//!
+//! The result holds the objects it exported, so a release that crosses queued
+//! pipelined calls does not pull an object from under them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use pseud::{Args, Context, Fault, Function, Registry, Value};
+use tokio::sync::oneshot;
+
+use super::Target;
+use super::forward::{Prepared, as_u64};
+use super::session::{Session, run_prepared, session_for};
+use super::wire::{
+    CAPABILITY_ERROR, EXT_EXPORTED, FORGET, PIPELINED, PROMISE, UNKNOWN_PROMISE, read_id,
+};
+use crate::dispatch::InterfaceInfo;
+
+/// One promise: the wrapped call's outcome, or the calls waiting for it.
+pub(crate) struct Slot {
+    state: Mutex<SlotState>,
+}
+
+enum SlotState {
+    /// The wrapped call runs; pipelined calls wait, in arrival order.
+    Pending(Vec<Queued>),
+    /// It returned `value`, which exported `objects` to the caller.
+    Resolved {
+        value: Value,
+        objects: HashMap<u64, (Target, &'static InterfaceInfo)>,
+    },
+    /// It failed: so do the calls on it.
+    Failed(Fault),
+}
+
+/// A pipelined call that arrived before its promise resolved.
+struct Queued {
+    call: Pipelined,
+    start: oneshot::Sender<Result<Prepared, Fault>>,
+}
+
+/// What a `cara.pipelined` call asks for.
+struct Pipelined {
+    path: Vec<Value>,
+    interface_id: u64,
+    ordinal: u16,
+    args: Vec<Value>,
+    kwargs: Vec<(String, Value)>,
+}
+
+/// Registers `cara.promise`, `cara.pipelined` and `cara.forget` on `registry`.
+/// The handlers find the session of the endpoint that runs them, so they work on
+/// a registry served before any capability was (`cara::serve` installs them).
+pub(crate) fn install(registry: &Registry) {
+    let promise = |ctx: Context, args: Args| {
+        let started = start_promise(&ctx, args);
+        async move {
+            let (session, slot, name, args) = started?;
+            let outcome = ctx.call_here(&name, args).await;
+            session.resolve(&ctx, &slot, &outcome);
+            outcome
+        }
+    };
+    let pipelined = |ctx: Context, args: Args| {
+        let started = start_pipelined(&ctx, args);
+        async move {
+            let prepared = match started? {
+                Start::Now(prepared) => prepared,
+                Start::Queued(rx) => rx.await.map_err(|_| {
+                    Fault::new(UNKNOWN_PROMISE, "the promise went before its result came")
+                })??,
+            };
+            run_prepared(ctx, prepared).await
+        }
+    };
+    let forget = |ctx: Context, id: u64| {
+        session_for(&ctx.caller())
+            .lock_promises()
+            .remove(&(ctx.routing_id().to_vec(), id));
+    };
+    // Registration of fixed names with valid handlers cannot fail.
+    let _ = registry.register(PROMISE, Function::new(promise));
+    let _ = registry.register(PIPELINED, Function::new(pipelined));
+    let _ = registry.register(FORGET, Function::new(forget));
+}
+
+type Started = (Arc<Session>, Arc<Slot>, String, Args);
+
+/// The synchronous part of `cara.promise`: the slot exists before any later
+/// message of this caller is looked at.
+fn start_promise(ctx: &Context, args: Args) -> Result<Started, Fault> {
+    let session = session_for(&ctx.caller());
+    let mut positional = args.args.into_iter();
+    let id = as_u64(positional.next(), "promise id")?;
+    let name = match positional.next() {
+        Some(Value::String(s)) => s
+            .into_str()
+            .ok_or_else(|| Fault::type_error("cara.promise(): the name must be UTF-8"))?,
+        _ => return Err(Fault::type_error("cara.promise(): the name must be a str")),
+    };
+    let call_args = match positional.next() {
+        Some(Value::Array(a)) => a,
+        None | Some(Value::Nil) => Vec::new(),
+        Some(_) => return Err(Fault::type_error("cara.promise(): args must be an array")),
+    };
+    let kwargs = kwargs_of(positional.next());
+    let peer = ctx.routing_id().to_vec();
+    let slot = Arc::new(Slot {
+        state: Mutex::new(SlotState::Pending(Vec::new())),
+    });
+    let mut promises = session.lock_promises();
+    let held = promises.keys().filter(|(p, _)| *p == peer).count();
+    if held >= session.max_exports {
+        return Err(Fault::new(
+            pseud::RESOURCE_EXHAUSTED,
+            format!(
+                "the peer holds {held} promises of this endpoint, as many as it may (Limits::max_exports)"
+            ),
+        ));
+    }
+    if promises.contains_key(&(peer.clone(), id)) {
+        return Err(Fault::new(
+            CAPABILITY_ERROR,
+            format!("promise {id:#x} is already in use"),
+        ));
+    }
+    promises.insert((peer, id), slot.clone());
+    drop(promises);
+    Ok((
+        session.clone(),
+        slot,
+        name,
+        Args {
+            args: call_args,
+            kwargs,
+        },
+    ))
+}
+
+/// How a pipelined call starts.
+enum Start {
+    /// Its promise is resolved: the call is prepared.
+    Now(Prepared),
+    /// Its promise is pending: the call is prepared when it resolves.
+    Queued(oneshot::Receiver<Result<Prepared, Fault>>),
+}
+
+fn start_pipelined(ctx: &Context, args: Args) -> Result<Start, Fault> {
+    let session = session_for(&ctx.caller());
+    let mut positional = args.args.into_iter();
+    let id = as_u64(positional.next(), "promise id")?;
+    let path = match positional.next() {
+        Some(Value::Array(a)) => a,
+        None | Some(Value::Nil) => Vec::new(),
+        Some(_) => {
+            return Err(Fault::type_error(
+                "cara.pipelined(): the path must be an array",
+            ));
+        }
+    };
+    let interface_id = as_u64(positional.next(), "interface id")?;
+    let ordinal = u16::try_from(as_u64(positional.next(), "method ordinal")?)
+        .map_err(|_| Fault::type_error("bad method ordinal"))?;
+    let call_args = match positional.next() {
+        Some(Value::Array(a)) => a,
+        None | Some(Value::Nil) => Vec::new(),
+        Some(_) => return Err(Fault::type_error("cara.pipelined(): args must be an array")),
+    };
+    let call = Pipelined {
+        path,
+        interface_id,
+        ordinal,
+        args: call_args,
+        kwargs: kwargs_of(positional.next()),
+    };
+    let slot = session
+        .lock_promises()
+        .get(&(ctx.routing_id().to_vec(), id))
+        .cloned()
+        .ok_or_else(|| Fault::new(UNKNOWN_PROMISE, format!("no promise {id:#x} of this peer")))?;
+    let mut state = slot.state.lock().unwrap_or_else(|p| p.into_inner());
+    match &mut *state {
+        SlotState::Pending(queue) => {
+            let (start, rx) = oneshot::channel();
+            queue.push(Queued { call, start });
+            Ok(Start::Queued(rx))
+        }
+        SlotState::Resolved { value, objects } => session
+            .prepare_pipelined(ctx, value, objects, call)
+            .map(Start::Now),
+        SlotState::Failed(fault) => Err(fault.clone()),
+    }
+}
+
+fn kwargs_of(v: Option<Value>) -> Vec<(String, Value)> {
+    match v {
+        Some(Value::Map(m)) => m
+            .into_iter()
+            .filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), v)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+impl Session {
+    /// The wrapped call returned: keep its outcome and start what waited on it.
+    fn resolve(self: &Arc<Self>, ctx: &Context, slot: &Slot, outcome: &Result<Value, Fault>) {
+        let peer = ctx.routing_id();
+        let next = match outcome {
+            Ok(value) => {
+                let mut objects = HashMap::new();
+                self.collect_exports(peer, value, &mut objects);
+                SlotState::Resolved {
+                    value: value.clone(),
+                    objects,
+                }
+            }
+            Err(fault) => SlotState::Failed(fault.clone()),
+        };
+        let mut state = slot.state.lock().unwrap_or_else(|p| p.into_inner());
+        let SlotState::Pending(queue) = std::mem::replace(&mut *state, next) else {
+            return;
+        };
+        // Started in arrival order, as calls on one connection are.
+        for Queued { call, start } in queue {
+            let prepared = match &*state {
+                SlotState::Resolved { value, objects } => {
+                    self.prepare_pipelined(ctx, value, objects, call)
+                }
+                SlotState::Failed(fault) => Err(fault.clone()),
+                SlotState::Pending(_) => continue,
+            };
+            let _ = start.send(prepared);
+        }
+    }
+
+    /// The objects `value` exported to `peer`, held for pipelined calls.
+    fn collect_exports(
+        &self,
+        peer: &[u8],
+        value: &Value,
+        into: &mut HashMap<u64, (Target, &'static InterfaceInfo)>,
+    ) {
+        match value {
+            Value::Ext(EXT_EXPORTED, data) => {
+                if let Some(id) = read_id(data)
+                    && let Some(found) = self.exported(peer, id)
+                {
+                    into.insert(id, found);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    self.collect_exports(peer, item, into);
+                }
+            }
+            Value::Map(pairs) => {
+                for (_, v) in pairs {
+                    self.collect_exports(peer, v, into);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A pipelined call on the object at `call.path` in a resolved result.
+    fn prepare_pipelined(
+        self: &Arc<Self>,
+        ctx: &Context,
+        value: &Value,
+        objects: &HashMap<u64, (Target, &'static InterfaceInfo)>,
+        call: Pipelined,
+    ) -> Result<Prepared, Fault> {
+        let mut at = value;
+        for key in &call.path {
+            at = match at {
+                Value::Map(pairs) => pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+                Value::Array(items) => key
+                    .as_u64()
+                    .and_then(|i| usize::try_from(i).ok())
+                    .and_then(|i| items.get(i)),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                Fault::new(
+                    CAPABILITY_ERROR,
+                    format!("the promised result has no {key}"),
+                )
+            })?;
+        }
+        let found = match at {
+            Value::Ext(EXT_EXPORTED, data) => read_id(data).and_then(|id| objects.get(&id)),
+            _ => None,
+        };
+        let Some((target, info)) = found.cloned() else {
+            return Err(Fault::new(
+                CAPABILITY_ERROR,
+                "the promised result holds no object of ours there (null, or not an interface)",
+            ));
+        };
+        self.prepare_on(
+            ctx,
+            target,
+            info,
+            call.interface_id,
+            call.ordinal,
+            call.args,
+            call.kwargs,
+        )
+    }
+}
+
+/// How many promises the endpoint of `remote` keeps for its peers (results of
+/// `cara.promise` calls not yet forgotten), and how many pipelined calls wait in
+/// them for their result. For diagnostics and tests.
+pub fn pipelining_state(remote: &pseud::Remote) -> (usize, usize) {
+    let Some(session) = remote.existing_endpoint_state::<Session>() else {
+        return (0, 0);
+    };
+    let promises = session.lock_promises();
+    let waiting = promises
+        .values()
+        .map(
+            |slot| match &*slot.state.lock().unwrap_or_else(|p| p.into_inner()) {
+                SlotState::Pending(queue) => queue.len(),
+                _ => 0,
+            },
+        )
+        .sum();
+    (promises.len(), waiting)
+}
