@@ -14,7 +14,10 @@
 //!    ratios (`*_median`) is printed beside it, as it is less sensitive to one
 //!    slice hit by a burst.
 //! 2. **getAdder + add round trips**: `calc.get_adder(i)`, `adder.add(1)`, drop
-//!    the adder (which sends `cara.release` in the background), in a loop.
+//!    the adder (which sends `cara.release` in the background), in a loop; and
+//!    the same chain with `add` pipelined (`calc.get_adder_pipelined(i).add(1)`),
+//!    in slices alternating with the first. `pipeline_speedup` is awaited time /
+//!    pipelined time.
 //! 3. **Memory**: the cycle of 2, from 100 tasks at once, 1,000,000 times:
 //!    resident memory (`VmRSS`) after the first 100,000 cycles and after all
 //!    (target: growth <= 10%), and the objects the server still exports after a
@@ -451,21 +454,52 @@ async fn measure(plan: Plan, pair: &Pair) -> Res<String> {
     }
     drop(adder);
 
-    // 2. getAdder + add + drop, one at a time.
+    // 2. getAdder + add + drop, one at a time: awaiting the adder, then with
+    // `add` pipelined on it, in alternating slices.
     if plan.trips > 0 {
-        let elapsed = step(
-            "round trips",
+        step(
+            "pipelined warm-up",
             STEP_DEADLINE,
-            round_trips(calc.clone(), plan.trips),
+            chains(calc.clone(), plan.warmup.min(plan.trips), true),
         )
         .await?;
+        let (mut plain, mut piped) = (Duration::ZERO, Duration::ZERO);
+        let mut paired = Vec::new();
+        for round in 0..ROUNDS {
+            let n = plan.trips / ROUNDS + usize::from(round < plan.trips % ROUNDS);
+            if n == 0 {
+                continue;
+            }
+            let a = step("round trips", STEP_DEADLINE, chains(calc.clone(), n, false)).await?;
+            let b = step("pipelined", STEP_DEADLINE, chains(calc.clone(), n, true)).await?;
+            plain += a;
+            piped += b;
+            paired.push(a.as_secs_f64() / b.as_secs_f64());
+        }
         let rate = report(
             "getAdder+add+drop, sequential",
             plan.trips,
-            elapsed,
+            plain,
             (f64::NAN, f64::NAN),
         );
+        let piped_rate = report(
+            "getAdder+add+drop, add pipelined",
+            plan.trips,
+            piped,
+            (f64::NAN, f64::NAN),
+        );
+        let speedup = plain.as_secs_f64() / piped.as_secs_f64();
+        paired.sort_by(f64::total_cmp);
+        let median = paired.get(paired.len() / 2).copied().unwrap_or(f64::NAN);
+        println!(
+            "{:<44} {speedup:.3} (median of {} paired slices {median:.3})",
+            "pipeline_speedup (awaited / pipelined time)",
+            paired.len(),
+        );
         summary.push("get_adder_add_per_s", format!("{rate:.1}"));
+        summary.push("pipelined_chain_per_s", format!("{piped_rate:.1}"));
+        summary.push("pipeline_speedup", format!("{speedup:.4}"));
+        summary.push("pipeline_speedup_median", format!("{median:.4}"));
     }
 
     // 3. Memory across create/call/drop cycles.
@@ -667,6 +701,36 @@ async fn round_trips(calc: CalculatorClient, n: usize) -> Res<Duration> {
     let start = Instant::now();
     for i in 0..n {
         cycle(&calc, (i % 1_000_000) as i32).await?;
+    }
+    Ok(start.elapsed())
+}
+
+/// [`cycle`] with `add` pipelined on the not-yet-returned adder.
+async fn pipelined_cycle(calc: &CalculatorClient, offset: i32) -> Res<()> {
+    let adder = calc.get_adder_pipelined(offset);
+    let sum = adder
+        .add(1)
+        .await
+        .map_err(|e| format!("getAdder({offset}) pipelined add(1) failed: {e}"))?;
+    if sum != offset.wrapping_add(1) {
+        return Err(format!(
+            "getAdder({offset}) pipelined add(1) returned {sum}"
+        ));
+    }
+    drop(adder);
+    Ok(())
+}
+
+/// `n` chains, one at a time, pipelined or not.
+async fn chains(calc: CalculatorClient, n: usize, pipelined: bool) -> Res<Duration> {
+    let start = Instant::now();
+    for i in 0..n {
+        let offset = (i % 1_000_000) as i32;
+        if pipelined {
+            pipelined_cycle(&calc, offset).await?;
+        } else {
+            cycle(&calc, offset).await?;
+        }
     }
     Ok(start.elapsed())
 }

@@ -138,6 +138,8 @@ impl Session {
             }
             table.by_key.remove(&key);
             tracing::debug!(peer = %hex(peer), id = format_args!("{id:x}"), "capability released");
+            drop(exports);
+            self.object_released(peer, id);
         }
     }
 }

@@ -3,9 +3,10 @@
 //! `cara.pipelined` (see `promise` for the serving side) while its call runs on a
 //! peer that pipelines; otherwise they wait for the result and go to it.
 //!
-//! Once the result is in and no pipelined call is in flight any more, the peer is
-//! told `cara.forget`: every pipelined call was sent before it, on the same
-//! connection, so none can arrive after its promise is gone.
+//! The peer keeps the result until we release the object it returned (every
+//! pipelined call on it was sent before that release, on the same connection).
+//! A result with no object of the peer's (an error, a null, one of ours passed
+//! back) is ended with `cara.forget` once no pipelined call is in flight.
 
 use std::sync::{Arc, Mutex};
 
@@ -145,6 +146,11 @@ impl Promise {
 /// can target it.
 fn forget_if_done(state: &mut State) {
     if state.outcome.is_none() || state.in_flight > 0 {
+        return;
+    }
+    if let Some(Ok(Target::Imported(_))) = &state.outcome {
+        // Its release ends the promise there.
+        state.wire = None;
         return;
     }
     let Some(wire) = state.wire.take() else {

@@ -4,12 +4,13 @@
 //! its result under (caller, promise id). `cara.pipelined [promise id, path,
 //! interface id, ordinal, args, kwargs]` then calls the object at `path` in that
 //! result: at once if it is there, else queued and started in arrival order when
-//! the result comes; if the wrapped call failed, with its error. `cara.forget
-//! [promise id]` (sent by the caller once nothing more targets the promise) or the
-//! caller's disconnect drops the result.
+//! the result comes; if the wrapped call failed, with its error.
 //!
 //! The result holds the objects it exported, so a release that crosses queued
-//! pipelined calls does not pull an object from under them.
+//! pipelined calls does not pull an object from under them. It goes when the
+//! caller released those objects (every pipelined call on them was sent before
+//! the release, on the same connection), with `cara.forget [promise id]` when it
+//! holds none (an error, a null), or with the caller's disconnect.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -24,6 +25,13 @@ use super::wire::{
     CAPABILITY_ERROR, EXT_EXPORTED, FORGET, PIPELINED, PROMISE, UNKNOWN_PROMISE, read_id,
 };
 use crate::dispatch::InterfaceInfo;
+
+/// The promises one peer made, and which of them hold which exported object.
+#[derive(Default)]
+pub(crate) struct PeerPromises {
+    slots: HashMap<u64, Arc<Slot>>,
+    by_object: HashMap<u64, Vec<u64>>,
+}
 
 /// One promise: the wrapped call's outcome, or the calls waiting for it.
 pub(crate) struct Slot {
@@ -64,9 +72,9 @@ pub(crate) fn install(registry: &Registry) {
     let promise = |ctx: Context, args: Args| {
         let started = start_promise(&ctx, args);
         async move {
-            let (session, slot, name, args) = started?;
+            let (session, slot, id, name, args) = started?;
             let outcome = ctx.call_here(&name, args).await;
-            session.resolve(&ctx, &slot, &outcome);
+            session.resolve(&ctx, id, &slot, &outcome);
             outcome
         }
     };
@@ -83,9 +91,11 @@ pub(crate) fn install(registry: &Registry) {
         }
     };
     let forget = |ctx: Context, id: u64| {
-        session_for(&ctx.caller())
-            .lock_promises()
-            .remove(&(ctx.routing_id().to_vec(), id));
+        let session = session_for(&ctx.caller());
+        let mut promises = session.lock_promises();
+        if let Some(peer) = promises.get_mut(ctx.routing_id()) {
+            peer.slots.remove(&id);
+        }
     };
     // Registration of fixed names with valid handlers cannot fail.
     let _ = registry.register(PROMISE, Function::new(promise));
@@ -93,7 +103,7 @@ pub(crate) fn install(registry: &Registry) {
     let _ = registry.register(FORGET, Function::new(forget));
 }
 
-type Started = (Arc<Session>, Arc<Slot>, String, Args);
+type Started = (Arc<Session>, Arc<Slot>, u64, String, Args);
 
 /// The synchronous part of `cara.promise`: the slot exists before any later
 /// message of this caller is looked at.
@@ -118,7 +128,8 @@ fn start_promise(ctx: &Context, args: Args) -> Result<Started, Fault> {
         state: Mutex::new(SlotState::Pending(Vec::new())),
     });
     let mut promises = session.lock_promises();
-    let held = promises.keys().filter(|(p, _)| *p == peer).count();
+    let mine = promises.entry(peer).or_default();
+    let held = mine.slots.len();
     if held >= session.max_exports {
         return Err(Fault::new(
             pseud::RESOURCE_EXHAUSTED,
@@ -127,17 +138,18 @@ fn start_promise(ctx: &Context, args: Args) -> Result<Started, Fault> {
             ),
         ));
     }
-    if promises.contains_key(&(peer.clone(), id)) {
+    if mine.slots.contains_key(&id) {
         return Err(Fault::new(
             CAPABILITY_ERROR,
             format!("promise {id:#x} is already in use"),
         ));
     }
-    promises.insert((peer, id), slot.clone());
+    mine.slots.insert(id, slot.clone());
     drop(promises);
     Ok((
         session.clone(),
         slot,
+        id,
         name,
         Args {
             args: call_args,
@@ -184,7 +196,8 @@ fn start_pipelined(ctx: &Context, args: Args) -> Result<Start, Fault> {
     };
     let slot = session
         .lock_promises()
-        .get(&(ctx.routing_id().to_vec(), id))
+        .get(ctx.routing_id())
+        .and_then(|p| p.slots.get(&id))
         .cloned()
         .ok_or_else(|| Fault::new(UNKNOWN_PROMISE, format!("no promise {id:#x} of this peer")))?;
     let mut state = slot.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -213,12 +226,24 @@ fn kwargs_of(v: Option<Value>) -> Vec<(String, Value)> {
 
 impl Session {
     /// The wrapped call returned: keep its outcome and start what waited on it.
-    fn resolve(self: &Arc<Self>, ctx: &Context, slot: &Slot, outcome: &Result<Value, Fault>) {
+    fn resolve(
+        self: &Arc<Self>,
+        ctx: &Context,
+        id: u64,
+        slot: &Slot,
+        outcome: &Result<Value, Fault>,
+    ) {
         let peer = ctx.routing_id();
         let next = match outcome {
             Ok(value) => {
                 let mut objects = HashMap::new();
                 self.collect_exports(peer, value, &mut objects);
+                // Released objects end the promises that hold them.
+                if let Some(mine) = self.lock_promises().get_mut(peer) {
+                    for object in objects.keys() {
+                        mine.by_object.entry(*object).or_default().push(id);
+                    }
+                }
                 SlotState::Resolved {
                     value: value.clone(),
                     objects,
@@ -240,6 +265,18 @@ impl Session {
                 SlotState::Pending(_) => continue,
             };
             let _ = start.send(prepared);
+        }
+    }
+
+    /// `peer` released its last reference to object `id`: the promises that
+    /// returned it are done.
+    pub(super) fn object_released(&self, peer: &[u8], id: u64) {
+        let mut promises = self.lock_promises();
+        let Some(mine) = promises.get_mut(peer) else {
+            return;
+        };
+        for promise in mine.by_object.remove(&id).unwrap_or_default() {
+            mine.slots.remove(&promise);
         }
     }
 
@@ -327,8 +364,9 @@ pub fn pipelining_state(remote: &pseud::Remote) -> (usize, usize) {
         return (0, 0);
     };
     let promises = session.lock_promises();
-    let waiting = promises
-        .values()
+    let slots = promises.values().flat_map(|p| p.slots.values());
+    let waiting = slots
+        .clone()
         .map(
             |slot| match &*slot.state.lock().unwrap_or_else(|p| p.into_inner()) {
                 SlotState::Pending(queue) => queue.len(),
@@ -336,5 +374,5 @@ pub fn pipelining_state(remote: &pseud::Remote) -> (usize, usize) {
             },
         )
         .sum();
-    (promises.len(), waiting)
+    (slots.count(), waiting)
 }

@@ -12,7 +12,7 @@ use super::dialect::Dialect;
 use super::exports::PeerExports;
 use super::forward::Prepared;
 use super::import::Import;
-use super::promise::Slot;
+use super::promise::PeerPromises;
 use super::wire::{CALL, RELEASE};
 
 /// Who a connection's peer is, as the socket sees it (its routing id).
@@ -30,7 +30,7 @@ pub(crate) struct Session {
     pub(super) imports: Mutex<HashMap<(PeerKey, u64), Weak<Import>>>,
     pub(super) dialects: Mutex<HashMap<PeerKey, Dialect>>,
     /// Results of `cara.promise` calls, by peer and promise id (pipelining).
-    pub(super) promises: Mutex<HashMap<(PeerKey, u64), Arc<Slot>>>,
+    pub(super) promises: Mutex<HashMap<PeerKey, PeerPromises>>,
     /// `call`, `cara.release` and the disconnect hook are installed once.
     installed: Once,
 }
@@ -134,7 +134,7 @@ impl Session {
         self.imports.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(super) fn lock_promises(&self) -> MutexGuard<'_, HashMap<(PeerKey, u64), Arc<Slot>>> {
+    pub(super) fn lock_promises(&self) -> MutexGuard<'_, HashMap<PeerKey, PeerPromises>> {
         self.promises.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -151,8 +151,7 @@ impl Session {
             tracing::debug!(peer = %hex(peer), objects = t.len(), "peer gone; its exports freed");
         }
         self.lock_dialects().remove(peer);
-        self.lock_promises()
-            .retain(|(p, _), _| p.as_slice() != peer);
+        self.lock_promises().remove(peer);
         let mut imports = self.lock_imports();
         imports.retain(|(p, _), weak| {
             if p.as_slice() != peer {
