@@ -21,6 +21,7 @@ fn calculator_prints_its_results() {
         "divide(1, 0) raised ZeroDivisionError: float division by zero",
         "adder(5).add(1) = 6",
         "adder(5).add(10) = 16",
+        "get_adder_pipelined(100).add(1) = 101",
         "evaluate(value 21) = 42 (the server called our value back)",
     ] {
         assert!(

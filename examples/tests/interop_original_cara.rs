@@ -146,6 +146,7 @@ fn call_lines(n: usize) -> String {
          stats: {} calls, last Divide, history [{}]\n\
          adder(5).add(1) = 6\n\
          adder(5).add(10) = 16\n\
+         get_adder_pipelined(100).add(1) = 101\n\
          evaluate(value 21) = 42 (the server called our value back)\n",
         2 * n,
         history.join(", ")

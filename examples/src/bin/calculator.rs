@@ -363,6 +363,10 @@ async fn client_sequence(calc: &CalculatorClient) -> Result<(), BoxError> {
     let adder = calc.get_adder(5).await?;
     println!("adder(5).add(1) = {}", adder.add(1).await?);
     println!("adder(5).add(10) = {}", adder.add(10).await?);
+    // A call on a result that has not arrived yet goes out at once (pipelining):
+    // one round trip for both calls.
+    let pipelined = calc.get_adder_pipelined(100).add(1).await?;
+    println!("get_adder_pipelined(100).add(1) = {pipelined}");
     // ... and an object the client passes is called back by the server.
     let doubled = calc
         .evaluate(ValueClient::from_server(Constant(21.0)))
