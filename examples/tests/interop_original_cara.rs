@@ -8,7 +8,7 @@
 
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -196,11 +196,24 @@ async fn the_first_call_on_every_fresh_connection_succeeds() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn releases_stop_after_the_first_refusal() {
-    // stderr of the original server is where its errors show: capture it.
+/// The log of a stopped original server (the file is removed), and the names its
+/// `ServiceNotFoundError`s named, in order.
+fn refused_names(log: &Path) -> (String, Vec<String>) {
+    let text = std::fs::read_to_string(log).unwrap();
+    let _ = std::fs::remove_file(log);
+    let refused = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("pseud.interfaces.ServiceNotFoundError: "))
+        .map(String::from)
+        .collect();
+    (text, refused)
+}
+
+/// An original server (trusted_peer) whose stderr, where its errors show, goes
+/// to a file of its own: (server, endpoint, that file).
+fn original_server_logging(tag: &str) -> (Process, String, PathBuf) {
     let endpoint = format!("tcp://127.0.0.1:{}", support::free_port());
-    let log = std::env::temp_dir().join(format!("original-cara-{}.log", std::process::id()));
+    let log = std::env::temp_dir().join(format!("original-cara-{tag}-{}.log", std::process::id()));
     let mut cmd = original("server.py");
     cmd.arg(&endpoint)
         .arg(schema_module())
@@ -208,6 +221,12 @@ async fn releases_stop_after_the_first_refusal() {
     let stderr = std::fs::File::create(&log).unwrap();
     let mut server = Process::start_with_stderr(cmd, Stdin::Null, stderr.into());
     server.wait_for("ready line", |l| l.starts_with("ready ").then_some(()));
+    (server, endpoint, log)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn releases_stop_after_the_first_refusal() {
+    let (server, endpoint, log) = original_server_logging("releases");
 
     let client = cara::Client::builder()
         .security(cara::ClientSecurity::plain("test", "_"))
@@ -237,30 +256,17 @@ async fn releases_stop_after_the_first_refusal() {
     assert_eq!(doubled, 21.0);
     client.stop().await;
     drop(server);
-    let text = std::fs::read_to_string(&log).unwrap();
-    let _ = std::fs::remove_file(&log);
+    let (text, refused) = refused_names(&log);
     // What the original logged: the first call's qualified name (our client then
     // learns the bare form) and the first release, once each; nothing for the ten
     // objects dropped after that, nor for the other calls.
-    let refused: Vec<&str> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("pseud.interfaces.ServiceNotFoundError: "))
-        .collect();
     assert_eq!(refused, ["Calculator.getAdder", "cara.release"], "{text}");
     assert_eq!(text.matches("Pseud job failed").count(), 2, "{text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipelined_calls_to_the_original_server_fall_back_to_plain_ones() {
-    let endpoint = format!("tcp://127.0.0.1:{}", support::free_port());
-    let log = std::env::temp_dir().join(format!("original-cara-pipe-{}.log", std::process::id()));
-    let mut cmd = original("server.py");
-    cmd.arg(&endpoint)
-        .arg(schema_module())
-        .args(["--security", "trusted_peer"]);
-    let stderr = std::fs::File::create(&log).unwrap();
-    let mut server = Process::start_with_stderr(cmd, Stdin::Null, stderr.into());
-    server.wait_for("ready line", |l| l.starts_with("ready ").then_some(()));
+    let (server, endpoint, log) = original_server_logging("pipelined");
     let client = cara::Client::builder()
         .security(cara::ClientSecurity::plain("test", "_"))
         .connect(&endpoint)
@@ -277,15 +283,10 @@ async fn pipelined_calls_to_the_original_server_fall_back_to_plain_ones() {
     }
     client.stop().await;
     drop(server);
-    let text = std::fs::read_to_string(&log).unwrap();
-    let _ = std::fs::remove_file(&log);
+    let (text, refused) = refused_names(&log);
     // cara.promise was refused once; the client did not send it again.
-    let refused: Vec<&str> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("pseud.interfaces.ServiceNotFoundError: "))
-        .collect();
     assert_eq!(
-        refused.iter().filter(|n| **n == "cara.promise").count(),
+        refused.iter().filter(|n| *n == "cara.promise").count(),
         1,
         "{text}"
     );
@@ -319,16 +320,6 @@ fn a_blocking_typed_client_against_the_original_server() {
         .block_on(calc.evaluate(ValueClient::from_server(Half(8.0))))
         .unwrap();
     assert_eq!(doubled, 16.0);
-}
-
-/// The next JSON stdout event of this kind from `p` (waiting off the async workers).
-fn event(p: &mut Process, kind: &str) -> Json {
-    tokio::task::block_in_place(|| {
-        p.wait_for(kind, |line| {
-            let event: Json = serde_json::from_str(line).ok()?;
-            (event["event"] == kind).then_some(event)
-        })
-    })
 }
 
 /// A Value that counts how often it was read.
@@ -367,7 +358,7 @@ async fn our_server_calls_original_clients_by_user_id_with_capabilities_both_way
     let log = std::env::temp_dir().join(format!("original-cara-user-{}.log", std::process::id()));
     let stderr = std::fs::File::create(&log).unwrap();
     let mut py = Process::start_with_stderr(cmd, Stdin::Open, stderr.into());
-    event(&mut py, "ready");
+    support::event(&mut py, "ready");
     let mut waiting = vec![b"alice".to_vec(), b"bob".to_vec()];
     while !waiting.is_empty() {
         match tokio::time::timeout(support::WAIT, events.recv()).await {
@@ -385,19 +376,10 @@ async fn our_server_calls_original_clients_by_user_id_with_capabilities_both_way
         reads: reads.clone(),
     });
     assert_eq!(on_alice.evaluate(mine).await.unwrap(), 9.0);
-    let evaluated = event(&mut py, "evaluated");
+    let evaluated = support::event(&mut py, "evaluated");
     assert_eq!(evaluated["reads"], json!([4.5, 4.5]), "{evaluated}");
     // Scoping: bob named the id exported to alice, while alice still held it.
-    assert_eq!(
-        evaluated["other"]["class"], "CapabilityError",
-        "{evaluated}"
-    );
-    assert!(
-        evaluated["other"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("was exported to this peer")),
-        "{evaluated}"
-    );
+    support::assert_refused_to_bob(&evaluated);
     assert_eq!(
         reads.load(Ordering::SeqCst),
         2,
@@ -408,7 +390,7 @@ async fn our_server_calls_original_clients_by_user_id_with_capabilities_both_way
     // [id, user id as str]); our typed stub calls it, and it keeps its state.
     let adder = on_alice.get_adder(10).await.unwrap();
     assert!(!adder.stub().is_local());
-    assert_eq!(event(&mut py, "exported")["offset"], 10);
+    assert_eq!(support::event(&mut py, "exported")["offset"], 10);
     assert_eq!(adder.add(1).await.unwrap(), 11);
     assert_eq!(adder.add(1).await.unwrap(), 12);
     assert_eq!(adder.add(5).await.unwrap(), 17);

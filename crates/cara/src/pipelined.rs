@@ -92,28 +92,13 @@ impl Stub {
                 import.remote.clone(),
                 Some(Wrapped::Object(import.id)),
             ),
-            _ => {
-                // Not on the wire: a task makes the call; calls on the stub wait.
-                let promise = Promise::new(None);
-                let (stub, settle) = (self.clone(), promise.clone());
-                handle.spawn(async move {
-                    let outcome = stub.call::<Promised>(method, args).await;
-                    settle.settle(outcome.map(|p| p.0));
-                });
-                return promised(promise);
-            }
+            _ => return promised(self.awaited(&handle, method, args)),
         };
         let pipelines = ctx
             .peer()
             .is_some_and(|(s, p)| !p.is_empty() && s.pipelining(p) == Pipelining::Served);
         let (Some(wrapped), true) = (wrapped, pipelines) else {
-            let promise = Promise::new(None);
-            let (stub, settle) = (self.clone(), promise.clone());
-            handle.spawn(async move {
-                let outcome = stub.call::<Promised>(method, args).await;
-                settle.settle(outcome.map(|p| p.0));
-            });
-            return promised(promise);
+            return promised(self.awaited(&handle, method, args));
         };
         let encoded = match args(ctx.caps()) {
             Ok(a) => a,
@@ -210,6 +195,23 @@ impl Stub {
             settle.settle(target);
         });
         promised(promise)
+    }
+
+    /// A promise not pipelined on the wire: a task makes the call, and calls on
+    /// the promised stub wait for it.
+    fn awaited(
+        &self,
+        handle: &tokio::runtime::Handle,
+        method: usize,
+        args: impl FnOnce(Caps<'_>) -> Result<Vec<Value>, EncodeError> + Send + 'static,
+    ) -> Arc<Promise> {
+        let promise = Promise::new(None);
+        let (stub, settle) = (self.clone(), promise.clone());
+        handle.spawn(async move {
+            let outcome = stub.call::<Promised>(method, args).await;
+            settle.settle(outcome.map(|p| p.0));
+        });
+        promise
     }
 
     /// The stub once the call it comes from has returned: the same stub unless it

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use cara::{Fault, Value};
 
+mod support;
+
 cara::schema!("../../schemas/tests/capabilities.capnp");
 
 use capabilities_capnp::*;
@@ -108,24 +110,9 @@ fn server() -> cara::Server {
 }
 
 fn client(server: &cara::Server) -> (cara::Client, CalcClient) {
-    let client = cara::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .connect(&server.endpoints()[0])
-        .unwrap();
+    let client = support::connect(server);
     let calc = CalcClient::new(client.server().clone());
     (client, calc)
-}
-
-/// Waits (bounded) until `f` holds; capability releases travel asynchronously.
-async fn eventually(what: &str, f: impl Fn() -> bool) {
-    let started = Instant::now();
-    while !f() {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,7 +220,7 @@ async fn dropping_the_last_stub_releases_the_export() {
         "a remaining clone keeps it alive"
     );
     drop(copy);
-    eventually("the server freed the object", || {
+    support::eventually("the server freed the object", || {
         cara::exported_objects(&probe) == 0
     })
     .await;
@@ -432,7 +419,7 @@ async fn capabilities_travel_on_server_to_client_calls_both_ways() {
     // Released when the server drops it: the client's export table empties.
     let probe = client.server().clone();
     drop((adder, echoed));
-    eventually("the client's exports are released", || {
+    support::eventually("the client's exports are released", || {
         cara::exported_objects(&probe) == 0
     })
     .await;
@@ -465,7 +452,7 @@ async fn exports_per_peer_are_capped() {
     assert_eq!(held[2].add(1).await.unwrap(), 3);
     let probe = server.send_to("");
     drop(held.pop());
-    eventually("the release arrived", || {
+    support::eventually("the release arrived", || {
         cara::exported_objects(&probe) == 2
     })
     .await;
@@ -496,7 +483,7 @@ async fn exports_are_freed_when_hundreds_of_peers_leave_at_once() {
     for stop in stops {
         stop.await.unwrap();
     }
-    eventually("every export was freed", || {
+    support::eventually("every export was freed", || {
         cara::exported_objects(&probe) == 0
     })
     .await;

@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::time::{Duration, Instant};
 
 use cara::Fault;
 use tokio::sync::Semaphore;
+
+mod support;
 
 cara::schema!("../../schemas/tests/capabilities.capnp");
 
@@ -73,25 +74,9 @@ fn serve(permits: usize) -> (cara::Server, Arc<Semaphore>, cara::Remote) {
 }
 
 fn connect(server: &cara::Server) -> (cara::Client, CalcClient) {
-    let client = cara::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .connect(&server.endpoints()[0])
-        .unwrap();
+    let client = support::connect(server);
     let calc = CalcClient::new(client.server().clone());
     (client, calc)
-}
-
-/// Waits (bounded) until `f` holds: what the test waits for happens on the
-/// server's side of a socket, and nothing there can be awaited from here.
-async fn eventually(what: &str, f: impl Fn() -> bool) {
-    let started = Instant::now();
-    while !f() {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "timed out waiting until {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -104,7 +89,7 @@ async fn a_call_on_a_result_not_yet_returned_reaches_the_server_first_and_runs_w
         async move { adder.add(1).await }
     });
     // getAdder is held back, yet the call on its result is already at the server.
-    eventually("the pipelined call waits at the server", || {
+    support::eventually("the pipelined call waits at the server", || {
         cara::pipelining_state(&probe) == (1, 1)
     })
     .await;
@@ -121,7 +106,7 @@ async fn a_call_on_a_result_not_yet_returned_reaches_the_server_first_and_runs_w
     // ...and dropping the stub releases the object, as for any capability, and
     // with it the promise.
     drop((adder, resolved));
-    eventually("the adder is released", || {
+    support::eventually("the adder is released", || {
         cara::exported_objects(&probe) == 0
     })
     .await;
@@ -151,7 +136,7 @@ async fn calls_on_a_failed_promise_fail_with_its_error() {
         resolved.remote().map(|r| r.class.as_str()),
         Some("ValueError")
     );
-    eventually("the failed promise is forgotten", || {
+    support::eventually("the failed promise is forgotten", || {
         cara::pipelining_state(&probe) == (0, 0)
     })
     .await;
@@ -169,7 +154,7 @@ async fn many_pipelined_calls_wait_together_and_each_runs_once_the_result_comes(
         let adder = adder.clone();
         calls.push(tokio::spawn(async move { adder.add(i).await }));
     }
-    eventually("all 20 wait at the server", || {
+    support::eventually("all 20 wait at the server", || {
         cara::pipelining_state(&probe) == (1, 20)
     })
     .await;
@@ -231,7 +216,7 @@ async fn a_peer_that_leaves_drops_its_promises() {
         let adder = adder.clone();
         async move { adder.add(1).await }
     });
-    eventually("the pipelined call waits", || {
+    support::eventually("the pipelined call waits", || {
         cara::pipelining_state(&probe) == (1, 1)
     })
     .await;
@@ -241,7 +226,7 @@ async fn a_peer_that_leaves_drops_its_promises() {
         matches!(err, cara::Error::Disconnected { .. } | cara::Error::Closed),
         "{err}"
     );
-    eventually("the promise went with its peer", || {
+    support::eventually("the promise went with its peer", || {
         cara::pipelining_state(&probe).0 == 0
     })
     .await;

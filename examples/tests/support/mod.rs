@@ -157,3 +157,29 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("a free loopback port")
 }
+
+/// The next stdout event (a JSON line with `"event": kind`) of `p`, waited for
+/// off the async workers.
+pub fn event(p: &mut Process, kind: &str) -> serde_json::Value {
+    tokio::task::block_in_place(|| {
+        p.wait_for(kind, |line| {
+            let event: serde_json::Value = serde_json::from_str(line).ok()?;
+            (event["event"] == kind).then_some(event)
+        })
+    })
+}
+
+/// A Python client's `evaluated` event: bob, naming the object exported to
+/// alice, was refused with `CapabilityError`.
+pub fn assert_refused_to_bob(evaluated: &serde_json::Value) {
+    assert_eq!(
+        evaluated["other"]["class"], "CapabilityError",
+        "{evaluated}"
+    );
+    assert!(
+        evaluated["other"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("was exported to this peer")),
+        "{evaluated}"
+    );
+}
