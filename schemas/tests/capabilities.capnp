@@ -29,4 +29,9 @@ interface Calc {
   useStored @5 (x :Int32) -> (sum :Int32);
   fetchStored @6 () -> (adder :Adder);
   holder @7 (holder :Holder) -> (holder :Holder);
+  factory @8 () -> (factory :Factory);
+}
+
+interface Factory {
+  make @0 (offset :Int32) -> (adder :Adder);
 }

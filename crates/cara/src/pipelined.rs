@@ -40,6 +40,23 @@ enum Wrapped {
     Named(String),
     /// A method of an object the peer exported (`call`).
     Object(u64),
+    /// A method of the object another promise of the peer's will hold.
+    Pipelined(u64),
+}
+
+/// Whether a peer answered `cara.promise` with `ServiceNotFoundError`: it does
+/// not pipeline (Python pseud, the original cara).
+fn refuses_promises(e: &pseud::RemoteError) -> bool {
+    e.is_service_not_found() && e.message == PROMISE
+}
+
+/// A pipelined call on a promise, counted in flight there until this drops.
+struct InFlight(Arc<Promise>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.end();
+    }
 }
 
 impl Stub {
@@ -74,7 +91,25 @@ impl Stub {
                 method: format!("#{method}"),
             }));
         };
+        // A call on a promise pipelined on the wire is itself pipelined there:
+        // `cara.promise` wraps `cara.pipelined`, so a chain goes out at once.
+        let mut on_first = None;
         let (ctx, remote, wrapped) = match &self.target {
+            Target::Promise(first) => match first.begin() {
+                Begin::Settled(Ok(target)) => {
+                    return self.retarget(target).pipeline(method, result, args);
+                }
+                Begin::Settled(Err(e)) => return promised(Promise::failed(e)),
+                Begin::Wait => return promised(self.awaited(&handle, method, args)),
+                Begin::Pipeline(wire) => {
+                    on_first = Some(InFlight(first.clone()));
+                    (
+                        wire.ctx(),
+                        wire.remote.clone(),
+                        Some(Wrapped::Pipelined(wire.id)),
+                    )
+                }
+            },
             Target::Named(remote) => {
                 let ctx = PeerCtx::for_remote(remote);
                 let bare = ctx
@@ -131,6 +166,17 @@ impl Stub {
                     Value::Map(Vec::new()),
                 ],
             ),
+            Wrapped::Pipelined(first) => (
+                PIPELINED.to_string(),
+                vec![
+                    Value::from(*first),
+                    Value::Array(Vec::new()),
+                    Value::from(m.interface_id),
+                    Value::from(m.ordinal),
+                    Value::Array(encoded.clone()),
+                    Value::Map(Vec::new()),
+                ],
+            ),
         };
         let mut send = Box::pin(
             self.request(&remote, PROMISE)
@@ -150,15 +196,49 @@ impl Stub {
                 Poll::Ready(r) => r,
                 Poll::Pending => send.await,
             };
-            let outcome = match outcome {
-                Err(pseud::Error::Remote(e))
-                    if e.is_service_not_found() && e.message == PROMISE =>
+            let decode = |value| decode_result::<Promised>(m.name, value, ctx.caps()).map(|p| p.0);
+            let target = match (outcome, wrapped) {
+                (Ok(value), _) => decode(value),
+                // The call did not run (the peer did not know the first promise,
+                // or pipelines nothing): make it on the first promise's result.
+                (Err(pseud::Error::Remote(e)), Wrapped::Pipelined(_))
+                    if e.class == UNKNOWN_PROMISE || refuses_promises(&e) =>
                 {
-                    // The peer does not pipeline: the call did not run; make it plainly.
+                    settle.unwire();
+                    match on_first.take() {
+                        Some(in_flight) => {
+                            let first = in_flight.0.clone();
+                            drop(in_flight);
+                            match first.wait().await {
+                                Ok(target) => stub
+                                    .retarget(target)
+                                    .call::<Promised>(method, move |_| Ok(encoded))
+                                    .await
+                                    .map(|p| p.0),
+                                Err(e) => Err(e),
+                            }
+                        }
+                        None => Err(pseud::Error::Remote(e)),
+                    }
+                }
+                // The peer does not pipeline: the call did not run; make it plainly.
+                (Err(pseud::Error::Remote(e)), wrapped) if refuses_promises(&e) => {
                     session.learn_no_pipelining(&peer);
                     settle.unwire();
-                    match wrapped {
-                        Wrapped::Named(_) => {
+                    let plain = match wrapped {
+                        Wrapped::Object(object) => {
+                            stub.request(&remote, CALL)
+                                .args((
+                                    object,
+                                    m.interface_id,
+                                    m.ordinal,
+                                    encoded,
+                                    Value::Map(Vec::new()),
+                                ))
+                                .send::<Value>()
+                                .await
+                        }
+                        _ => {
                             let named = RegisteredMethod {
                                 interface_id,
                                 qualified: &served,
@@ -173,25 +253,12 @@ impl Stub {
                             )
                             .await
                         }
-                        Wrapped::Object(object) => {
-                            stub.request(&remote, CALL)
-                                .args((
-                                    object,
-                                    m.interface_id,
-                                    m.ordinal,
-                                    encoded,
-                                    Value::Map(Vec::new()),
-                                ))
-                                .send::<Value>()
-                                .await
-                        }
-                    }
+                    };
+                    plain.and_then(decode)
                 }
-                other => other,
+                (Err(e), _) => Err(e),
             };
-            let target = outcome
-                .and_then(|value| decode_result::<Promised>(m.name, value, ctx.caps()))
-                .map(|p| p.0);
+            drop(on_first);
             settle.settle(target);
         });
         promised(promise)

@@ -80,6 +80,9 @@ impl Calc for CalcImpl {
             .clone()
             .ok_or_else(|| Fault::new("LookupError", "nothing stored"))
     }
+    async fn factory(&self) -> Result<FactoryClient, Fault> {
+        Err(Fault::new("NotImplementedError", "factory"))
+    }
     async fn holder(&self, holder: Holder) -> Result<Holder, Fault> {
         let mut sum = 0;
         for adder in &holder.many {

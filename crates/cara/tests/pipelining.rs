@@ -22,8 +22,8 @@ impl Adder for Total {
     }
 }
 
-/// A Calc whose `getAdder` waits for a permit (so a test can hold the result
-/// back) and fails for a negative offset.
+/// A Calc whose `getAdder` and `factory` wait for a permit (so a test can hold
+/// their results back); `getAdder` fails for a negative offset.
 struct Gated(Arc<Semaphore>);
 
 impl Calc for Gated {
@@ -31,11 +31,12 @@ impl Calc for Gated {
         if offset < 0 {
             return Err(Fault::new("ValueError", "a negative offset"));
         }
-        let _permit = self
-            .0
+        // Each call takes a permit for good: a test gives as many as it lets through.
+        self.0
             .acquire()
             .await
-            .map_err(|_| Fault::new("Closed", "gate"))?;
+            .map_err(|_| Fault::new("Closed", "gate"))?
+            .forget();
         Ok(AdderClient::from_server(Total(AtomicI32::new(offset))))
     }
     async fn get_sub_adder(&self, _: i32) -> Result<SubAdderClient, Fault> {
@@ -59,6 +60,30 @@ impl Calc for Gated {
     }
     async fn holder(&self, holder: Holder) -> Result<Holder, Fault> {
         Ok(holder)
+    }
+    async fn factory(&self) -> Result<FactoryClient, Fault> {
+        // Each call takes a permit for good: a test gives as many as it lets through.
+        self.0
+            .acquire()
+            .await
+            .map_err(|_| Fault::new("Closed", "gate"))?
+            .forget();
+        Ok(FactoryClient::from_server(Maker(self.0.clone())))
+    }
+}
+
+/// Makes adders, once given a permit by the same gate.
+struct Maker(Arc<Semaphore>);
+
+impl Factory for Maker {
+    async fn make(&self, offset: i32) -> Result<AdderClient, Fault> {
+        // Each call takes a permit for good: a test gives as many as it lets through.
+        self.0
+            .acquire()
+            .await
+            .map_err(|_| Fault::new("Closed", "gate"))?
+            .forget();
+        Ok(AdderClient::from_server(Total(AtomicI32::new(offset))))
     }
 }
 
@@ -230,5 +255,55 @@ async fn a_peer_that_leaves_drops_its_promises() {
         cara::pipelining_state(&probe).0 == 0
     })
     .await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_on_the_result_of_a_call_on_an_object_pipeline_too() {
+    let (server, gate, probe) = serve(1);
+    let (client, calc) = connect(&server);
+    let factory = calc.factory().await.unwrap();
+    assert!(!factory.stub().is_local());
+    // make() on an imported object: cara.promise wraps `call`.
+    let adder = factory.make_pipelined(5);
+    let sum = tokio::spawn({
+        let adder = adder.clone();
+        async move { adder.add(1).await }
+    });
+    support::eventually("the pipelined call waits at the server", || {
+        cara::pipelining_state(&probe) == (1, 1)
+    })
+    .await;
+    gate.add_permits(1);
+    assert_eq!(sum.await.unwrap().unwrap(), 6);
+    drop(adder);
+    support::eventually("the promise went with the adder", || {
+        cara::pipelining_state(&probe) == (0, 0)
+    })
+    .await;
+    client.stop().await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_of_calls_on_results_goes_out_at_once() {
+    let (server, gate, probe) = serve(0);
+    let (client, calc) = connect(&server);
+    // factory() -> make(7) -> add(1), while factory() waits for a permit: all
+    // three are at the server before the first returns, make queued on the
+    // factory's promise and add on make's.
+    let adder = calc.factory_pipelined().make_pipelined(7);
+    let sum = tokio::spawn({
+        let adder = adder.clone();
+        async move { adder.add(1).await }
+    });
+    support::eventually("make and add wait at the server", || {
+        cara::pipelining_state(&probe) == (2, 2)
+    })
+    .await;
+    gate.add_permits(2);
+    assert_eq!(sum.await.unwrap().unwrap(), 8);
+    assert_eq!(adder.add(1).await.unwrap(), 9, "the same adder");
+    client.stop().await;
     server.stop().await;
 }
