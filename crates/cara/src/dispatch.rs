@@ -3,8 +3,9 @@
 //! caller of the call being served.
 //!
 //! Both `interface` (serving and calling) and `capability` (objects passed by
-//! reference) build on it; of them it names only the [`Caps`] type that
-//! `dispatch` takes.
+//! reference) build on it. It and `capability` name each other, inherently: a
+//! dispatcher decodes its arguments in its call's capability table ([`Caps`]),
+//! and capabilities hold dispatchers.
 
 use std::future::Future;
 use std::pin::Pin;

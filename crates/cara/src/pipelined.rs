@@ -2,6 +2,10 @@
 //! result is an interface and returns at once a stub on that result; calls on it
 //! are sent before the result arrives (see `capability::pipeline` and
 //! `capability::promise` for the wire).
+//!
+//! This module and `interface` are one type split by concern: it adds `Stub`'s
+//! pipelining methods, and `Stub::call` hands it calls on promised objects, so
+//! the two name each other.
 
 use std::future::Future;
 use std::pin::Pin;
