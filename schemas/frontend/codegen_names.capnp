@@ -60,6 +60,11 @@ interface Busy {
   #   - first point,
   #     continued
   #       and indented
+  connect @4 () -> (again :Busy);
+  # Named like a client method and returning an interface: `connect_`, and its
+  # pipelining variant `connect_pipelined`.
+  connectPipelined @5 () -> ();
+  # Takes the variant's name first: the variant becomes `connect_pipelined_`.
 }
 
 struct Outer {

@@ -307,3 +307,48 @@ async fn a_chain_of_calls_on_results_goes_out_at_once() {
     client.stop().await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_pipelines_calls_to_a_client_by_user_id() {
+    // The client serves the Calc; the server calls it by user id (send_to).
+    let server = cara::Server::builder("server")
+        .security(cara::ServerSecurity::TrustedPeer)
+        .bind("tcp://127.0.0.1:0")
+        .start()
+        .unwrap();
+    let mut events = server.events();
+    let client = cara::Client::builder()
+        .security(cara::ClientSecurity::plain("alice", "x"))
+        .connect(&server.endpoints()[0])
+        .unwrap();
+    let gate = Arc::new(Semaphore::new(0));
+    cara::serve(client.registry(), CalcServer::new(Gated(gate.clone()))).unwrap();
+    loop {
+        match events.recv().await.unwrap() {
+            cara::PeerEvent::Connected { user_id, .. } if user_id == b"alice" => break,
+            _ => {}
+        }
+    }
+    let on_alice = CalcClient::new(server.send_to("alice"));
+    let adder = on_alice.get_adder_pipelined(2);
+    let sum = tokio::spawn({
+        let adder = adder.clone();
+        async move { adder.add(1).await }
+    });
+    // The client keeps the promise, with the call on its result waiting in it.
+    let probe = client.server().clone();
+    support::eventually("the pipelined call waits at the client", || {
+        cara::pipelining_state(&probe) == (1, 1)
+    })
+    .await;
+    gate.add_permits(1);
+    assert_eq!(sum.await.unwrap().unwrap(), 3);
+    assert_eq!(adder.add(1).await.unwrap(), 4);
+    drop(adder);
+    support::eventually("the promise went with the adder", || {
+        cara::pipelining_state(&probe) == (0, 0)
+    })
+    .await;
+    client.stop().await;
+    server.stop().await;
+}

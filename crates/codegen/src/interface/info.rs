@@ -97,7 +97,9 @@ impl Generator<'_> {
         // After every method has its name, so that a variant never takes one.
         for f in &mut out {
             if self.returns_one_interface(f.method) {
-                let mut name = format!("{}_pipelined", f.rust_name);
+                // From the name without the `_`s that kept it clear of others,
+                // which would make `connect__pipelined`.
+                let mut name = format!("{}_pipelined", f.rust_name.trim_end_matches('_'));
                 while !names.insert(name.clone()) {
                     name.push('_');
                 }
