@@ -16,8 +16,9 @@ pub const SERVICE_UNAVAILABLE: &str = "ServiceUnavailableError";
 /// The error class of a WORK over the receiver's `max_message_size`.
 pub const MESSAGE_TOO_LARGE: &str = "MessageTooLarge";
 
-/// Everything that can go wrong with a call or an endpoint.
-#[derive(Debug, thiserror::Error)]
+/// Everything that can go wrong with a call or an endpoint. `Clone`, so that
+/// one failure can be reported to every call that waited on it.
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The remote function raised an error; its class, message and traceback came back.
@@ -141,8 +142,8 @@ pub enum Error {
     Bind {
         /// The endpoint as given.
         endpoint: String,
-        /// Why the operating system refused.
-        source: std::io::Error,
+        /// Why the operating system refused (shared: `io::Error` is not `Clone`).
+        source: std::sync::Arc<std::io::Error>,
     },
 }
 

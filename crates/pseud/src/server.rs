@@ -61,7 +61,7 @@ impl ServerBuilder {
                 for (given, endpoint) in self.endpoints.iter().zip(&checked) {
                     let actual = router.bind(endpoint).map_err(|source| Error::Bind {
                         endpoint: given.clone(),
-                        source,
+                        source: source.into(),
                     })?;
                     bound.push(actual.to_string());
                 }

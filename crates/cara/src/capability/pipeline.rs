@@ -25,7 +25,7 @@ pub(crate) struct Promise {
 }
 
 struct State {
-    outcome: Option<Result<Target, Arc<Error>>>,
+    outcome: Option<Result<Target, Error>>,
     /// Where pipelined calls go; `None` when the call is not pipelined on the wire.
     wire: Option<Wire>,
     /// Pipelined calls sent and not yet answered.
@@ -88,17 +88,14 @@ impl Promise {
 
     /// The result, once it is in.
     pub(crate) fn current(&self) -> Option<Result<Target, Error>> {
-        self.lock()
-            .outcome
-            .as_ref()
-            .map(|o| o.clone().map_err(|e| same_error(&e)))
+        self.lock().outcome.clone()
     }
 
     /// How a call on the promise starts.
     pub(crate) fn begin(&self) -> Begin {
         let mut state = self.lock();
         if let Some(outcome) = &state.outcome {
-            return Begin::Settled(outcome.clone().map_err(|e| same_error(&e)));
+            return Begin::Settled(outcome.clone());
         }
         let Some(wire) = state.wire.clone() else {
             return Begin::Wait;
@@ -123,7 +120,7 @@ impl Promise {
     pub(crate) fn settle(&self, outcome: Result<Target, Error>) {
         {
             let mut state = self.lock();
-            state.outcome = Some(outcome.map_err(Arc::new));
+            state.outcome = Some(outcome);
             forget_if_done(&mut state);
         }
         self.settled.send_replace(true);
@@ -168,38 +165,5 @@ fn forget_if_done(state: &mut State) {
                 tracing::debug!(error = %e, "cara.forget not delivered (the peer drops promises when we disconnect)");
             }
         });
-    }
-}
-
-/// The error of a failed promise, for each call on it (`pseud::Error` is not
-/// `Clone`: it may hold an I/O error). Remote errors come back as they were.
-fn same_error(e: &Error) -> Error {
-    match e {
-        Error::Remote(r) => Error::Remote(r.clone()),
-        Error::Timeout { name, timeout } => Error::Timeout {
-            name: name.clone(),
-            timeout: *timeout,
-        },
-        Error::Disconnected { peer } => Error::Disconnected { peer: peer.clone() },
-        Error::Unreachable { peer } => Error::Unreachable { peer: peer.clone() },
-        Error::NullCapability { interface } => Error::NullCapability {
-            interface: interface.clone(),
-        },
-        Error::NoSuchMethod { interface, method } => Error::NoSuchMethod {
-            interface: interface.clone(),
-            method: method.clone(),
-        },
-        Error::Encode { what, reason } => Error::Encode {
-            what: what.clone(),
-            reason: reason.clone(),
-        },
-        Error::Decode { name, reason } => Error::Decode {
-            name: name.clone(),
-            reason: reason.clone(),
-        },
-        Error::Closed => Error::Closed,
-        other => Error::Unreachable {
-            peer: format!("the object a failed call was to return ({other})"),
-        },
     }
 }
