@@ -376,24 +376,10 @@ async fn callbacks_work_under_plain_security_too() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn capabilities_travel_on_server_to_client_calls_both_ways() {
     // The client serves a Calc too; the server calls it by user id (send_to).
-    let server = cara::Server::builder("server")
-        .security(cara::ServerSecurity::TrustedPeer)
-        .bind("tcp://127.0.0.1:0")
-        .start()
-        .unwrap();
-    let mut events = server.events();
-    let client = cara::Client::builder()
-        .security(cara::ClientSecurity::plain("alice", "x"))
-        .connect(&server.endpoints()[0])
-        .unwrap();
-    cara::serve(client.registry(), CalcServer::new(CalcImpl::default())).unwrap();
+    let server = support::trusted_peer_server();
     // The client's greeting registers it under its user id.
-    loop {
-        match events.recv().await.unwrap() {
-            cara::PeerEvent::Connected { user_id, .. } if user_id == b"alice" => break,
-            _ => {}
-        }
-    }
+    let client = support::logged_in(&server, "alice").await;
+    cara::serve(client.registry(), CalcServer::new(CalcImpl::default())).unwrap();
     let on_client = CalcClient::new(server.send_to("alice"));
     // Client → server: the client returns an object; the server calls it.
     let adder = on_client.get_adder(10).await.unwrap();

@@ -104,20 +104,27 @@ fn connect(server: &cara::Server) -> (cara::Client, CalcClient) {
     (client, calc)
 }
 
+/// `adder.add(x)` on a task of its own, so that the test can look at the server
+/// while the call waits there.
+fn add_later(adder: &AdderClient, x: i32) -> tokio::task::JoinHandle<Result<i32, cara::Error>> {
+    let adder = adder.clone();
+    tokio::spawn(async move { adder.add(x).await })
+}
+
+/// Waits until the endpoint of `probe` keeps `state.0` promises, with `state.1`
+/// pipelined calls queued in them.
+async fn until_state(probe: &cara::Remote, state: (usize, usize), what: &str) {
+    support::eventually(what, || cara::pipelining_state(probe) == state).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_on_a_result_not_yet_returned_reaches_the_server_first_and_runs_when_it_returns() {
     let (server, gate, probe) = serve(0);
     let (client, calc) = connect(&server);
     let adder = calc.get_adder_pipelined(5);
-    let first = tokio::spawn({
-        let adder = adder.clone();
-        async move { adder.add(1).await }
-    });
+    let first = add_later(&adder, 1);
     // getAdder is held back, yet the call on its result is already at the server.
-    support::eventually("the pipelined call waits at the server", || {
-        cara::pipelining_state(&probe) == (1, 1)
-    })
-    .await;
+    until_state(&probe, (1, 1), "the pipelined call waits at the server").await;
     assert!(!first.is_finished());
     gate.add_permits(1);
     assert_eq!(first.await.unwrap().unwrap(), 6);
@@ -161,10 +168,7 @@ async fn calls_on_a_failed_promise_fail_with_its_error() {
         resolved.remote().map(|r| r.class.as_str()),
         Some("ValueError")
     );
-    support::eventually("the failed promise is forgotten", || {
-        cara::pipelining_state(&probe) == (0, 0)
-    })
-    .await;
+    until_state(&probe, (0, 0), "the failed promise is forgotten").await;
     client.stop().await;
     server.stop().await;
 }
@@ -174,15 +178,8 @@ async fn many_pipelined_calls_wait_together_and_each_runs_once_the_result_comes(
     let (server, gate, probe) = serve(0);
     let (client, calc) = connect(&server);
     let adder = calc.get_adder_pipelined(0);
-    let mut calls = Vec::new();
-    for i in 1..=20 {
-        let adder = adder.clone();
-        calls.push(tokio::spawn(async move { adder.add(i).await }));
-    }
-    support::eventually("all 20 wait at the server", || {
-        cara::pipelining_state(&probe) == (1, 20)
-    })
-    .await;
+    let calls: Vec<_> = (1..=20).map(|i| add_later(&adder, i)).collect();
+    until_state(&probe, (1, 20), "all 20 wait at the server").await;
     gate.add_permits(1);
     let mut sums = Vec::new();
     for c in calls {
@@ -237,14 +234,8 @@ async fn a_peer_that_leaves_drops_its_promises() {
     let (server, _gate, probe) = serve(0);
     let (client, calc) = connect(&server);
     let adder = calc.get_adder_pipelined(1);
-    let pending = tokio::spawn({
-        let adder = adder.clone();
-        async move { adder.add(1).await }
-    });
-    support::eventually("the pipelined call waits", || {
-        cara::pipelining_state(&probe) == (1, 1)
-    })
-    .await;
+    let pending = add_later(&adder, 1);
+    until_state(&probe, (1, 1), "the pipelined call waits").await;
     client.stop().await;
     let err = pending.await.unwrap().unwrap_err();
     assert!(
@@ -266,21 +257,12 @@ async fn calls_on_the_result_of_a_call_on_an_object_pipeline_too() {
     assert!(!factory.stub().is_local());
     // make() on an imported object: cara.promise wraps `call`.
     let adder = factory.make_pipelined(5);
-    let sum = tokio::spawn({
-        let adder = adder.clone();
-        async move { adder.add(1).await }
-    });
-    support::eventually("the pipelined call waits at the server", || {
-        cara::pipelining_state(&probe) == (1, 1)
-    })
-    .await;
+    let sum = add_later(&adder, 1);
+    until_state(&probe, (1, 1), "the pipelined call waits at the server").await;
     gate.add_permits(1);
     assert_eq!(sum.await.unwrap().unwrap(), 6);
     drop(adder);
-    support::eventually("the promise went with the adder", || {
-        cara::pipelining_state(&probe) == (0, 0)
-    })
-    .await;
+    until_state(&probe, (0, 0), "the promise went with the adder").await;
     client.stop().await;
     server.stop().await;
 }
@@ -293,14 +275,8 @@ async fn a_chain_of_calls_on_results_goes_out_at_once() {
     // three are at the server before the first returns, make queued on the
     // factory's promise and add on make's.
     let adder = calc.factory_pipelined().make_pipelined(7);
-    let sum = tokio::spawn({
-        let adder = adder.clone();
-        async move { adder.add(1).await }
-    });
-    support::eventually("make and add wait at the server", || {
-        cara::pipelining_state(&probe) == (2, 2)
-    })
-    .await;
+    let sum = add_later(&adder, 1);
+    until_state(&probe, (2, 2), "make and add wait at the server").await;
     gate.add_permits(2);
     assert_eq!(sum.await.unwrap().unwrap(), 8);
     assert_eq!(adder.add(1).await.unwrap(), 9, "the same adder");
@@ -311,44 +287,21 @@ async fn a_chain_of_calls_on_results_goes_out_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_pipelines_calls_to_a_client_by_user_id() {
     // The client serves the Calc; the server calls it by user id (send_to).
-    let server = cara::Server::builder("server")
-        .security(cara::ServerSecurity::TrustedPeer)
-        .bind("tcp://127.0.0.1:0")
-        .start()
-        .unwrap();
-    let mut events = server.events();
-    let client = cara::Client::builder()
-        .security(cara::ClientSecurity::plain("alice", "x"))
-        .connect(&server.endpoints()[0])
-        .unwrap();
+    let server = support::trusted_peer_server();
+    let client = support::logged_in(&server, "alice").await;
     let gate = Arc::new(Semaphore::new(0));
     cara::serve(client.registry(), CalcServer::new(Gated(gate.clone()))).unwrap();
-    loop {
-        match events.recv().await.unwrap() {
-            cara::PeerEvent::Connected { user_id, .. } if user_id == b"alice" => break,
-            _ => {}
-        }
-    }
     let on_alice = CalcClient::new(server.send_to("alice"));
     let adder = on_alice.get_adder_pipelined(2);
-    let sum = tokio::spawn({
-        let adder = adder.clone();
-        async move { adder.add(1).await }
-    });
+    let sum = add_later(&adder, 1);
     // The client keeps the promise, with the call on its result waiting in it.
     let probe = client.server().clone();
-    support::eventually("the pipelined call waits at the client", || {
-        cara::pipelining_state(&probe) == (1, 1)
-    })
-    .await;
+    until_state(&probe, (1, 1), "the pipelined call waits at the client").await;
     gate.add_permits(1);
     assert_eq!(sum.await.unwrap().unwrap(), 3);
     assert_eq!(adder.add(1).await.unwrap(), 4);
     drop(adder);
-    support::eventually("the promise went with the adder", || {
-        cara::pipelining_state(&probe) == (0, 0)
-    })
-    .await;
+    until_state(&probe, (0, 0), "the promise went with the adder").await;
     client.stop().await;
     server.stop().await;
 }

@@ -22,3 +22,34 @@ pub async fn eventually(what: &str, f: impl Fn() -> bool) {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }
+
+/// A server named `server` under `trusted_peer` (any password), on a free port.
+pub fn trusted_peer_server() -> cara::Server {
+    cara::Server::builder("server")
+        .security(cara::ServerSecurity::TrustedPeer)
+        .bind("tcp://127.0.0.1:0")
+        .start()
+        .unwrap()
+}
+
+/// A client of `server` logged in as `user`, once the server has registered it
+/// under that user id (so `server.send_to(user)` reaches it).
+pub async fn logged_in(server: &cara::Server, user: &str) -> cara::Client {
+    let mut events = server.events();
+    let client = cara::Client::builder()
+        .security(cara::ClientSecurity::plain(user, "x"))
+        .connect(&server.endpoints()[0])
+        .unwrap();
+    let connected = async {
+        loop {
+            match events.recv().await.unwrap() {
+                cara::PeerEvent::Connected { user_id, .. } if user_id == user.as_bytes() => break,
+                _ => {}
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), connected)
+        .await
+        .unwrap_or_else(|_| panic!("{user} did not connect within 5 s"));
+    client
+}
