@@ -340,11 +340,7 @@ async fn our_server_calls_original_clients_by_user_id_with_capabilities_both_way
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    let server = cara::Server::builder("server")
-        .security(cara::ServerSecurity::TrustedPeer)
-        .bind("tcp://127.0.0.1:0")
-        .start()
-        .unwrap();
+    let server = support::trusted_peer_server();
     let mut events = server.events();
     // Two original clients (cara's docs/remote.md setup) in one process: alice serves a
     // Calculator with cara's register_interface, bob only tries the id alice gets.
@@ -359,14 +355,7 @@ async fn our_server_calls_original_clients_by_user_id_with_capabilities_both_way
     let stderr = std::fs::File::create(&log).unwrap();
     let mut py = Process::start_with_stderr(cmd, Stdin::Open, stderr.into());
     support::event(&mut py, "ready");
-    let mut waiting = vec![b"alice".to_vec(), b"bob".to_vec()];
-    while !waiting.is_empty() {
-        match tokio::time::timeout(support::WAIT, events.recv()).await {
-            Ok(Ok(cara::PeerEvent::Connected { user_id, .. })) => waiting.retain(|u| *u != user_id),
-            Ok(Ok(_)) => {}
-            other => panic!("still waiting for {waiting:?} to connect: {other:?}"),
-        }
-    }
+    support::until_connected(&mut events, &["alice", "bob"]).await;
     let on_alice = CalculatorClient::new(server.send_to("alice"));
 
     // Server -> client: our object in the arguments; the original's stub calls it back.

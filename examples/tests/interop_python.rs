@@ -459,11 +459,7 @@ async fn capabilities_travel_on_send_to_calls_to_python_clients_both_ways() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use support::{Process, Stdin, WAIT};
 
-    let server = cara::Server::builder("server")
-        .security(cara::ServerSecurity::TrustedPeer)
-        .bind("tcp://127.0.0.1:0")
-        .start()
-        .unwrap();
+    let server = support::trusted_peer_server();
     let mut events = server.events();
     // Two pseud 1.0.1 clients in one process: alice serves Calculator methods, bob
     // is another connection that tries the ids alice was given.
@@ -476,14 +472,7 @@ async fn capabilities_travel_on_send_to_calls_to_python_clients_both_ways() {
     let mut py = Process::start(cmd, Stdin::Open);
     support::event(&mut py, "ready");
     // Both logins registered their user ids here.
-    let mut waiting = vec![b"alice".to_vec(), b"bob".to_vec()];
-    while !waiting.is_empty() {
-        match tokio::time::timeout(WAIT, events.recv()).await {
-            Ok(Ok(cara::PeerEvent::Connected { user_id, .. })) => waiting.retain(|u| *u != user_id),
-            Ok(Ok(_)) => {}
-            other => panic!("still waiting for {waiting:?} to connect: {other:?}"),
-        }
-    }
+    support::until_connected(&mut events, &["alice", "bob"]).await;
     let on_alice = CalculatorClient::new(server.send_to("alice"));
 
     // Server -> client: the server passes its own object; alice calls it back.

@@ -183,3 +183,29 @@ pub fn assert_refused_to_bob(evaluated: &serde_json::Value) {
         "{evaluated}"
     );
 }
+
+/// A server named `server` under `trusted_peer` (any password), on a free port.
+pub fn trusted_peer_server() -> cara::Server {
+    cara::Server::builder("server")
+        .security(cara::ServerSecurity::TrustedPeer)
+        .bind("tcp://127.0.0.1:0")
+        .start()
+        .unwrap()
+}
+
+/// Waits (up to [`WAIT`] per event) until every one of `users` has connected.
+pub async fn until_connected(
+    events: &mut tokio::sync::broadcast::Receiver<cara::PeerEvent>,
+    users: &[&str],
+) {
+    let mut waiting: Vec<&str> = users.to_vec();
+    while !waiting.is_empty() {
+        match tokio::time::timeout(WAIT, events.recv()).await {
+            Ok(Ok(cara::PeerEvent::Connected { user_id, .. })) => {
+                waiting.retain(|u| u.as_bytes() != user_id.as_slice())
+            }
+            Ok(Ok(_)) => {}
+            other => panic!("still waiting for {waiting:?} to connect: {other:?}"),
+        }
+    }
+}
