@@ -9,7 +9,9 @@ use futures_util::FutureExt;
 
 use pseud::{Args, Context, Fault, Function, Registry, Remote, Value};
 
-use crate::capability::{CALL, Caps, Naming, PeerCtx, Target, decode_target, encode_target};
+use crate::capability::{
+    CALL, Caps, Naming, PeerCtx, Target, call_args, decode_target, encode_target,
+};
 use crate::codec::Decode;
 use crate::dispatch::{Dispatch, InterfaceInfo, bind, scope_caller};
 use crate::error::{DecodeError, EncodeError};
@@ -220,13 +222,7 @@ impl Stub {
                 let args = args(ctx.caps())?;
                 let value = self
                     .request(&import.remote, CALL)
-                    .args((
-                        import.id,
-                        m.interface_id,
-                        m.ordinal,
-                        args,
-                        Value::Map(Vec::new()),
-                    ))
+                    .args(call_args(import.id, m.interface_id, m.ordinal, args))
                     .send::<Value>()
                     .await
                     .map_err(|e| import_error(import, e))?;

@@ -16,7 +16,7 @@ use pseud::{Args, Value};
 
 use crate::capability::{
     Begin, CALL, Caps, Naming, PIPELINED, PROMISE, PeerCtx, Pipelining, Promise, Target,
-    UNKNOWN_PROMISE, Wire, decode_target,
+    UNKNOWN_PROMISE, Wire, call_args, decode_target, pipelined_args,
 };
 use crate::codec::Decode;
 use crate::error::EncodeError;
@@ -162,24 +162,11 @@ impl Stub {
             Wrapped::Named(served) => (served.clone(), encoded.clone()),
             Wrapped::Object(object) => (
                 CALL.to_string(),
-                vec![
-                    Value::from(*object),
-                    Value::from(m.interface_id),
-                    Value::from(m.ordinal),
-                    Value::Array(encoded.clone()),
-                    Value::Map(Vec::new()),
-                ],
+                call_args(*object, m.interface_id, m.ordinal, encoded.clone()),
             ),
             Wrapped::Pipelined(first) => (
                 PIPELINED.to_string(),
-                vec![
-                    Value::from(*first),
-                    Value::Array(Vec::new()),
-                    Value::from(m.interface_id),
-                    Value::from(m.ordinal),
-                    Value::Array(encoded.clone()),
-                    Value::Map(Vec::new()),
-                ],
+                pipelined_args(*first, m.interface_id, m.ordinal, encoded.clone()),
             ),
         };
         let mut send = Box::pin(
@@ -232,13 +219,7 @@ impl Stub {
                     let plain = match wrapped {
                         Wrapped::Object(object) => {
                             stub.request(&remote, CALL)
-                                .args((
-                                    object,
-                                    m.interface_id,
-                                    m.ordinal,
-                                    encoded,
-                                    Value::Map(Vec::new()),
-                                ))
+                                .args(call_args(object, m.interface_id, m.ordinal, encoded))
                                 .send::<Value>()
                                 .await
                         }
@@ -334,13 +315,11 @@ impl Stub {
             };
             let sent = self
                 .request(&wire.remote, PIPELINED)
-                .args((
+                .args(pipelined_args(
                     wire.id,
-                    Value::Array(Vec::new()),
                     m.interface_id,
                     m.ordinal,
                     encoded.clone(),
-                    Value::Map(Vec::new()),
                 ))
                 .send::<Value>()
                 .await;

@@ -9,7 +9,7 @@ use pseud::{Args, Context, Fault, Value};
 use super::Target;
 use super::context::{Caps, PeerCtx, decode_target, encode_target};
 use super::session::{Session, hex};
-use super::wire::{CALL, CAPABILITY_ERROR, is_capability};
+use super::wire::{CALL, CAPABILITY_ERROR, Positional, call_args, is_capability};
 use crate::dispatch::{ANY, BoxFuture, InterfaceInfo, Reply, bind};
 use crate::error::EncodeError;
 
@@ -33,22 +33,12 @@ impl Session {
         args: Args,
     ) -> Result<Prepared, Fault> {
         let peer = ctx.routing_id().to_vec();
-        let mut positional = args.args.into_iter();
-        let id = as_u64(positional.next(), "object id")?;
-        let interface_id = as_u64(positional.next(), "interface id")?;
-        let ordinal = as_u64(positional.next(), "method ordinal")?;
-        let call_args = match positional.next() {
-            Some(Value::Array(a)) => a,
-            None | Some(Value::Nil) => Vec::new(),
-            Some(_) => return Err(Fault::type_error("call(): args must be an array")),
-        };
-        let call_kwargs = match positional.next() {
-            Some(Value::Map(m)) => m
-                .into_iter()
-                .filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), v)))
-                .collect(),
-            _ => Vec::new(),
-        };
+        let mut positional = Positional::new(CALL, args.args);
+        let id = positional.id("object id")?;
+        let interface_id = positional.id("interface id")?;
+        let ordinal = positional.ordinal()?;
+        let call_args = positional.array("args")?;
+        let call_kwargs = positional.kwargs();
         let Some((target, info)) = self.exported(&peer, id) else {
             // Scoping: never reach an object that was not exported to this peer.
             tracing::warn!(peer = %hex(&peer), id = format_args!("{id:x}"), "call on an object not exported to this peer");
@@ -57,8 +47,6 @@ impl Session {
                 format!("no object {id:#x} was exported to this peer"),
             ));
         };
-        let ordinal =
-            u16::try_from(ordinal).map_err(|_| Fault::type_error("bad method ordinal"))?;
         self.prepare_on(
             ctx,
             target,
@@ -180,18 +168,12 @@ async fn forward(
         .collect::<Result<Vec<Value>, _>>()?;
     let request = remote.request(&request_name);
     let request = match object {
-        Some(id) => request.args((id, interface_id, ordinal, args, Value::Map(Vec::new()))),
+        Some(id) => request.args(call_args(id, interface_id, ordinal, args)),
         None => request.args(args),
     };
     let value = request.send::<Value>().await?;
     let captured = capture(value, ctx.caps());
     Ok(release_captured(captured, back.caps())?)
-}
-
-pub(super) fn as_u64(v: Option<Value>, what: &str) -> Result<u64, Fault> {
-    v.as_ref()
-        .and_then(Value::as_u64)
-        .ok_or_else(|| Fault::type_error(format!("call(): the {what} must be an unsigned integer")))
 }
 
 /// A value whose capabilities have been resolved to targets (in the context of

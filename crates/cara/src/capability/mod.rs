@@ -48,7 +48,7 @@ pub(crate) use promise::install as install_pipelining;
 pub use promise::pipelining_state;
 pub use session::{exported_objects, sends_releases};
 pub use wire::{CALL, CAPABILITY_ERROR, EXT_EXPORTED, EXT_YOURS, RELEASE};
-pub(crate) use wire::{PIPELINED, PROMISE, UNKNOWN_PROMISE};
+pub(crate) use wire::{PIPELINED, PROMISE, UNKNOWN_PROMISE, call_args, pipelined_args};
 
 /// What a capability value refers to.
 #[derive(Clone)]

@@ -19,10 +19,11 @@ use pseud::{Args, Context, Fault, Function, Registry, Value};
 use tokio::sync::oneshot;
 
 use super::Target;
-use super::forward::{Prepared, as_u64};
+use super::forward::Prepared;
 use super::session::{Session, run_prepared, session_for};
 use super::wire::{
-    CAPABILITY_ERROR, EXT_EXPORTED, FORGET, PIPELINED, PROMISE, UNKNOWN_PROMISE, read_id,
+    CAPABILITY_ERROR, EXT_EXPORTED, FORGET, PIPELINED, PROMISE, Positional, UNKNOWN_PROMISE,
+    read_id,
 };
 use crate::dispatch::InterfaceInfo;
 
@@ -109,20 +110,11 @@ type Started = (Arc<Session>, Arc<Slot>, u64, String, Args);
 /// message of this caller is looked at.
 fn start_promise(ctx: &Context, args: Args) -> Result<Started, Fault> {
     let session = session_for(&ctx.caller());
-    let mut positional = args.args.into_iter();
-    let id = as_u64(positional.next(), "promise id")?;
-    let name = match positional.next() {
-        Some(Value::String(s)) => s
-            .into_str()
-            .ok_or_else(|| Fault::type_error("cara.promise(): the name must be UTF-8"))?,
-        _ => return Err(Fault::type_error("cara.promise(): the name must be a str")),
-    };
-    let call_args = match positional.next() {
-        Some(Value::Array(a)) => a,
-        None | Some(Value::Nil) => Vec::new(),
-        Some(_) => return Err(Fault::type_error("cara.promise(): args must be an array")),
-    };
-    let kwargs = kwargs_of(positional.next());
+    let mut positional = Positional::new(PROMISE, args.args);
+    let id = positional.id("promise id")?;
+    let name = positional.text("name")?;
+    let call_args = positional.array("args")?;
+    let kwargs = positional.kwargs();
     let peer = ctx.routing_id().to_vec();
     let slot = Arc::new(Slot {
         state: Mutex::new(SlotState::Pending(Vec::new())),
@@ -168,31 +160,14 @@ enum Start {
 
 fn start_pipelined(ctx: &Context, args: Args) -> Result<Start, Fault> {
     let session = session_for(&ctx.caller());
-    let mut positional = args.args.into_iter();
-    let id = as_u64(positional.next(), "promise id")?;
-    let path = match positional.next() {
-        Some(Value::Array(a)) => a,
-        None | Some(Value::Nil) => Vec::new(),
-        Some(_) => {
-            return Err(Fault::type_error(
-                "cara.pipelined(): the path must be an array",
-            ));
-        }
-    };
-    let interface_id = as_u64(positional.next(), "interface id")?;
-    let ordinal = u16::try_from(as_u64(positional.next(), "method ordinal")?)
-        .map_err(|_| Fault::type_error("bad method ordinal"))?;
-    let call_args = match positional.next() {
-        Some(Value::Array(a)) => a,
-        None | Some(Value::Nil) => Vec::new(),
-        Some(_) => return Err(Fault::type_error("cara.pipelined(): args must be an array")),
-    };
+    let mut positional = Positional::new(PIPELINED, args.args);
+    let id = positional.id("promise id")?;
     let call = Pipelined {
-        path,
-        interface_id,
-        ordinal,
-        args: call_args,
-        kwargs: kwargs_of(positional.next()),
+        path: positional.array("path")?,
+        interface_id: positional.id("interface id")?,
+        ordinal: positional.ordinal()?,
+        args: positional.array("args")?,
+        kwargs: positional.kwargs(),
     };
     let slot = session
         .lock_promises()
@@ -211,16 +186,6 @@ fn start_pipelined(ctx: &Context, args: Args) -> Result<Start, Fault> {
             .prepare_pipelined(ctx, value, objects, call)
             .map(Start::Now),
         SlotState::Failed(fault) => Err(fault.clone()),
-    }
-}
-
-fn kwargs_of(v: Option<Value>) -> Vec<(String, Value)> {
-    match v {
-        Some(Value::Map(m)) => m
-            .into_iter()
-            .filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), v)))
-            .collect(),
-        _ => Vec::new(),
     }
 }
 

@@ -58,6 +58,107 @@ pub(crate) fn read_id(payload: &[u8]) -> Option<u64> {
     }
 }
 
+/// The args of `call` on `object`: `[object id, interface id, method ordinal,
+/// args, kwargs]`.
+pub(crate) fn call_args(
+    object: u64,
+    interface_id: u64,
+    ordinal: u16,
+    args: Vec<Value>,
+) -> Vec<Value> {
+    vec![
+        Value::from(object),
+        Value::from(interface_id),
+        Value::from(ordinal),
+        Value::Array(args),
+        Value::Map(Vec::new()),
+    ]
+}
+
+/// The args of `cara.pipelined` on the result of `promise`: `[promise id, path,
+/// interface id, method ordinal, args, kwargs]` (the path is empty: the result
+/// itself is the object).
+pub(crate) fn pipelined_args(
+    promise: u64,
+    interface_id: u64,
+    ordinal: u16,
+    args: Vec<Value>,
+) -> Vec<Value> {
+    vec![
+        Value::from(promise),
+        Value::Array(Vec::new()),
+        Value::from(interface_id),
+        Value::from(ordinal),
+        Value::Array(args),
+        Value::Map(Vec::new()),
+    ]
+}
+
+/// The positional args of a received `call`, `cara.promise` or `cara.pipelined`,
+/// read in order; a wrong one is a `TypeError` naming the call.
+pub(crate) struct Positional {
+    call: &'static str,
+    rest: std::vec::IntoIter<Value>,
+}
+
+impl Positional {
+    pub(crate) fn new(call: &'static str, args: Vec<Value>) -> Self {
+        Positional {
+            call,
+            rest: args.into_iter(),
+        }
+    }
+
+    fn wrong(&self, what: &str, must: &str) -> pseud::Fault {
+        pseud::Fault::type_error(format!("{}(): the {what} must be {must}", self.call))
+    }
+
+    /// An id (an unsigned integer).
+    pub(crate) fn id(&mut self, what: &str) -> Result<u64, pseud::Fault> {
+        let v = self.rest.next();
+        v.as_ref()
+            .and_then(Value::as_u64)
+            .ok_or_else(|| self.wrong(what, "an unsigned integer"))
+    }
+
+    /// A method ordinal.
+    pub(crate) fn ordinal(&mut self) -> Result<u16, pseud::Fault> {
+        let v = self.rest.next();
+        v.as_ref()
+            .and_then(Value::as_u64)
+            .and_then(|o| u16::try_from(o).ok())
+            .ok_or_else(|| self.wrong("method ordinal", "an integer from 0 to 65535"))
+    }
+
+    /// A str.
+    pub(crate) fn text(&mut self, what: &str) -> Result<String, pseud::Fault> {
+        match self.rest.next() {
+            Some(Value::String(s)) => s.into_str().ok_or_else(|| self.wrong(what, "UTF-8")),
+            _ => Err(self.wrong(what, "a str")),
+        }
+    }
+
+    /// An array; absent or nil is empty.
+    pub(crate) fn array(&mut self, what: &str) -> Result<Vec<Value>, pseud::Fault> {
+        match self.rest.next() {
+            Some(Value::Array(a)) => Ok(a),
+            None | Some(Value::Nil) => Ok(Vec::new()),
+            Some(_) => Err(self.wrong(what, "an array")),
+        }
+    }
+
+    /// Keyword arguments: a map's str keys (others are dropped); absent is none.
+    pub(crate) fn kwargs(&mut self) -> Vec<(String, Value)> {
+        match self.rest.next() {
+            Some(Value::Map(m)) => m
+                .into_iter()
+                .filter_map(|(k, v)| k.as_str().map(|k| (k.to_string(), v)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
