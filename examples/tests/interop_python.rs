@@ -93,7 +93,8 @@ fn hex(s: &str) -> String {
     s.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-fn python_client_against_rust_server(security: &str, user: &str) {
+/// `pseud-demo serve` on a free port of 127.0.0.1.
+fn demo_server(security: &str) -> Served {
     let mut serve = demo();
     serve.args([
         "serve",
@@ -102,12 +103,21 @@ fn python_client_against_rust_server(security: &str, user: &str) {
         "--security",
         security,
     ]);
-    let server = Served::start(serve);
+    Served::start(serve)
+}
+
+fn python_client_against_rust_server(security: &str, user: &str) {
+    let server = demo_server(security);
+    python_cases_against(&server.endpoint, security, user);
+}
+
+/// Runs every case of [`cases`] from a Python pseud client against `endpoint`.
+fn python_cases_against(endpoint: &str, security: &str, user: &str) {
     let cases = cases(&hex(user));
     let input: String = cases.iter().map(|(req, _)| format!("{req}\n")).collect();
     let mut batch = py();
     batch
-        .args(["batch", "--endpoint", &server.endpoint])
+        .args(["batch", "--endpoint", endpoint])
         .args(security_args(security, user));
     let (ok, lines) = run(batch, &input);
     assert!(ok, "python batch failed");
@@ -122,11 +132,33 @@ fn python_client_against_rust_server(security: &str, user: &str) {
     let (_, lines) = {
         let mut batch = py();
         batch
-            .args(["batch", "--endpoint", &server.endpoint])
+            .args(["batch", "--endpoint", endpoint])
             .args(security_args(security, user));
         run(batch, "{\"name\":\"add\",\"args\":[1]}\n")
     };
     assert_eq!(lines[0]["error"]["class"], "TypeError", "{}", lines[0]);
+}
+
+/// The broker passes pseud messages unchanged: a Python pseud client works through
+/// it as against one server, its user id and the server's calls back to it included.
+#[test]
+fn python_client_calls_rust_replicas_through_the_broker() {
+    let replicas = [demo_server("trusted_peer"), demo_server("trusted_peer")];
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let broker = runtime
+        .block_on(async {
+            pseud::Broker::builder("server")
+                .bind("tcp://127.0.0.1:0")
+                .security(pseud::ServerSecurity::TrustedPeer)
+                .replica_secret("between broker and replicas")
+                .replica(&replicas[0].endpoint)
+                .replica(&replicas[1].endpoint)
+                .start()
+        })
+        .expect("broker starts");
+    // Each batch is one client connection; the broker pairs them in turn.
+    python_cases_against(&broker.endpoints()[0], "trusted_peer", "alice");
+    python_cases_against(&broker.endpoints()[0], "trusted_peer", "bob");
 }
 
 #[test]

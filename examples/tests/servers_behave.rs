@@ -311,3 +311,15 @@ fn calculator_serve_curve_admits_the_allowed_keys() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn tier_replica_serves_with_stdin_closed_and_stops_on_sigterm() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tier-replica"));
+    cmd.args(["--name", "r1", "--endpoint", "tcp://127.0.0.1:0"]);
+    let mut p = Process::start(cmd, Stdin::Null);
+    p.wait_for("listening line", |line| {
+        line.contains("listening on").then_some(())
+    });
+    assert!(p.child.try_wait().unwrap().is_none(), "the replica exited");
+    assert_stops(&mut p, Signal::SIGTERM);
+}

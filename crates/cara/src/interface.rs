@@ -13,7 +13,7 @@ use crate::capability::{
     CALL, Caps, Naming, PeerCtx, Target, call_args, decode_target, encode_target,
 };
 use crate::codec::Decode;
-use crate::dispatch::{Dispatch, InterfaceInfo, bind, scope_caller};
+use crate::dispatch::{Dispatch, InterfaceInfo, MethodInfo, bind, scope_caller};
 use crate::error::{DecodeError, EncodeError};
 
 /// Registers every method of `dispatcher` on `registry` as `<Interface>.<method>`,
@@ -107,6 +107,18 @@ impl Stub {
         Ok(stub)
     }
 
+    /// A stub calling the interface the servers of `pool` registered, each call
+    /// on the next replica whose connection is up ([`pseud::Pool`]). An object a
+    /// call returns stays bound to the replica that made it: calls on it go there.
+    pub fn pool(pool: Arc<pseud::Pool>, info: &'static InterfaceInfo) -> Self {
+        Stub {
+            target: Target::Pool(pool),
+            info,
+            timeout: None,
+            connection: None,
+        }
+    }
+
     /// A null capability of this interface: calls fail.
     pub fn null(info: &'static InterfaceInfo) -> Self {
         Stub {
@@ -126,6 +138,26 @@ impl Stub {
             timeout: None,
             connection: None,
         }
+    }
+
+    /// A call on the interface `remote`'s server registered.
+    async fn call_named<T: Decode>(
+        &self,
+        remote: &Remote,
+        method: usize,
+        m: &MethodInfo,
+        args: impl FnOnce(Caps<'_>) -> Result<Vec<Value>, EncodeError> + Send,
+    ) -> Result<T, pseud::Error> {
+        let ctx = PeerCtx::for_remote(remote);
+        let args = args(ctx.caps())?;
+        let served = self.info.served_name_of(method, m);
+        let named = RegisteredMethod {
+            interface_id: self.info.id,
+            qualified: &served,
+            bare: m.name,
+        };
+        let value = call_in(remote, &ctx, named, Args::positional(args), self.timeout).await?;
+        decode_result(m.name, value, ctx.caps())
     }
 
     pub(crate) fn from_target(target: Target, info: &'static InterfaceInfo) -> Self {
@@ -199,19 +231,9 @@ impl Stub {
             Target::Null => Err(pseud::Error::NullCapability {
                 interface: self.info.name.to_string(),
             }),
-            Target::Named(remote) => {
-                let ctx = PeerCtx::for_remote(remote);
-                let args = args(ctx.caps())?;
-                let served = self.info.served_name_of(method, m);
-                let named = RegisteredMethod {
-                    interface_id: self.info.id,
-                    qualified: &served,
-                    bare: m.name,
-                };
-                let value =
-                    call_in(remote, &ctx, named, Args::positional(args), self.timeout).await?;
-                decode_result(m.name, value, ctx.caps())
-            }
+            Target::Named(remote) => self.call_named(remote, method, m, args).await,
+            // The next replica's: what the call returns stays bound to it.
+            Target::Pool(pool) => self.call_named(pool.pick(), method, m, args).await,
             Target::Imported(import) => {
                 if !import.is_alive() {
                     return Err(pseud::Error::Disconnected {
@@ -277,6 +299,12 @@ pub trait Interface: Sized {
     fn info() -> &'static InterfaceInfo;
     /// Wraps a stub of this interface.
     fn from_stub(stub: Stub) -> Self;
+}
+
+/// A typed client spreading its calls over the replicas of `pool` (see
+/// [`Stub::pool`]): `let calc: CalculatorClient = cara::pooled(Arc::new(pool));`.
+pub fn pooled<C: Interface>(pool: Arc<pseud::Pool>) -> C {
+    C::from_stub(Stub::pool(pool, C::info()))
 }
 
 /// A generated client's pipelining variant: [`Stub::pipeline`], typed.

@@ -25,14 +25,14 @@ pub use capability::{
 pub use codec::{Data, Decode, Dynamic, Encode, Param, from_value, to_value};
 pub use dispatch::{ANY, BoxFuture, Dispatch, InterfaceInfo, MethodInfo, Reply, caller};
 pub use error::{DecodeError, EncodeError};
-pub use interface::{Interface, RegisteredMethod, Stub, call_registered, serve};
+pub use interface::{Interface, RegisteredMethod, Stub, call_registered, pooled, serve};
 pub use pseud::{self, Client, Context, Error, Fault, Remote, Server, Value};
 // What the docs use next to the generated code, reachable from `cara` alone.
 pub use pseud::{
-    ClientBuilder, ClientSecurity, DEFAULT_CONNECT_GRACE, DEFAULT_TIMEOUT, Function, Limits,
-    MESSAGE_TOO_LARGE, PANIC_ERROR, PROTOCOL_ERROR, PeerEvent, RESOURCE_EXHAUSTED, Registry,
-    RemoteError, SERVICE_NOT_FOUND, SERVICE_UNAVAILABLE, SecondLogin, ServerBuilder,
-    ServerSecurity, SocketLoop, TYPE_ERROR,
+    Broker, BrokerBuilder, ClientBuilder, ClientSecurity, DEFAULT_CONNECT_GRACE, DEFAULT_TIMEOUT,
+    Function, Limits, MESSAGE_TOO_LARGE, PANIC_ERROR, PROTOCOL_ERROR, PeerEvent, Pool,
+    RESOURCE_EXHAUSTED, Registry, RemoteError, SERVICE_NOT_FOUND, SERVICE_UNAVAILABLE, SecondLogin,
+    ServerBuilder, ServerSecurity, SocketLoop, TYPE_ERROR,
 };
 
 pub use cara_macros::schema;

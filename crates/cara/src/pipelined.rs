@@ -98,7 +98,7 @@ impl Stub {
         // A call on a promise pipelined on the wire is itself pipelined there:
         // `cara.promise` wraps `cara.pipelined`, so a chain goes out at once.
         let mut on_first = None;
-        let (ctx, remote, wrapped) = match &self.target {
+        let (ctx, remote, wrapped) = match &*self.target.resolved() {
             Target::Promise(first) => match first.begin() {
                 Begin::Settled(Ok(target)) => {
                     return self.retarget(target).pipeline(method, result, args);

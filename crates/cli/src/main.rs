@@ -32,6 +32,8 @@ enum Command {
     Describe(cmd::describe::DescribeArgs),
     /// Write a CURVE key pair: NAME.key (public) and NAME.key_secret (mode 0600).
     Keygen(cmd::keygen::Args),
+    /// Stand in front of replicas of a server: each client connection is paired with one replica.
+    Broker(cmd::broker::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -47,5 +49,6 @@ fn main() -> std::process::ExitCode {
         Command::List(args) => cmd::describe::list(args),
         Command::Describe(args) => cmd::describe::describe(args),
         Command::Keygen(args) => cmd::keygen::run(args),
+        Command::Broker(args) => cmd::broker::run(args),
     }
 }

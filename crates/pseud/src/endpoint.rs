@@ -46,6 +46,8 @@ pub(crate) struct Options {
     pub socket_loop: SocketLoop,
     /// What a server does when a connected user id logs in again.
     pub second_login: crate::SecondLogin,
+    /// Where a server sends calls to names it does not serve.
+    pub proxy_to: Option<Arc<crate::Client>>,
 }
 
 impl Default for Options {
@@ -62,6 +64,7 @@ impl Default for Options {
             local_user_id: Vec::new(),
             socket_loop: SocketLoop::OnRuntime,
             second_login: crate::SecondLogin::default(),
+            proxy_to: None,
         }
     }
 }
@@ -255,6 +258,7 @@ impl Running {
             live: Mutex::new(Default::default()),
             gone_hooks: Mutex::new(Vec::new()),
             layers: Mutex::new(HashMap::new()),
+            proxy_to: opts.proxy_to,
             id: {
                 static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
                 NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)

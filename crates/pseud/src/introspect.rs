@@ -48,6 +48,13 @@ impl Remote {
         }
     }
 
+    /// Whether the peer this remote reaches has a connection up now (a client's
+    /// server: its handshake succeeded and the connection has not gone since).
+    pub fn is_connected(&self) -> bool {
+        self.connection_key()
+            .is_some_and(|key| self.shared.is_live(&key))
+    }
+
     /// Calls `hook` on the endpoint's socket task with the routing id of every
     /// connection that goes, once each, even when thousands go at once (unlike
     /// [`Remote::peer_events`], which may lag). Keep it short and non-blocking.

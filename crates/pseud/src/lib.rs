@@ -29,6 +29,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod address;
+mod broker;
 pub mod certificate;
 mod client;
 mod codec_error;
@@ -46,7 +47,9 @@ pub mod keys;
 mod limits;
 mod msgpack;
 mod own_thread;
+mod pool;
 pub mod protocol;
+mod proxy;
 mod registry;
 mod remote;
 mod security;
@@ -54,6 +57,7 @@ mod server;
 pub mod value;
 mod zmtp;
 
+pub use broker::{Broker, BrokerBuilder, ReplicaStatus};
 pub use client::{Client, ClientBuilder, DEFAULT_CONNECT_GRACE};
 pub use context::Context;
 pub use endpoint::{DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMEOUT, SocketLoop};
@@ -66,6 +70,7 @@ pub use function::{DEFAULT_DOMAIN, Function, IntoFunction, bind_slots};
 pub use handler::{Handler, IntoReply};
 pub use keys::{KeyError, KeyPair, PublicKey, SecretKey};
 pub use limits::{Limits, RESOURCE_EXHAUSTED};
+pub use pool::Pool;
 pub use registry::Registry;
 pub use remote::{Remote, Request};
 pub use security::{ClientSecurity, CurveClients, SecondLogin, ServerSecurity, Verifier};

@@ -41,6 +41,16 @@ impl ServerBuilder {
         self
     }
 
+    /// Hands calls to names this server does not serve (in its registry, its
+    /// domains or the global registry) to `upstream`'s server, and answers with
+    /// its reply or its error, as Python pseud's `proxy_to` does. The upstream
+    /// server knows these calls as `upstream`'s (its user id), not the caller's;
+    /// see docs/scaling.md. The client lives as long as this server.
+    pub fn proxy_to(mut self, upstream: crate::Client) -> Self {
+        self.opts.proxy_to = Some(std::sync::Arc::new(upstream));
+        self
+    }
+
     /// Creates the socket, binds, and starts serving. Call inside a tokio runtime.
     pub fn start(self) -> Result<Server, Error> {
         let checked = self

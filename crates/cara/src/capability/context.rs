@@ -147,6 +147,11 @@ pub(crate) fn encode_target(
                     Export::Forward(target.clone(), info),
                     ExportKey::Named(remote.endpoint_id(), info as *const InterfaceInfo as usize),
                 ),
+                // One proxy per pool; each call on it goes to the next replica.
+                Target::Pool(pool) => (
+                    Export::Forward(target.clone(), info),
+                    ExportKey::Object(Arc::as_ptr(pool) as usize),
+                ),
                 Target::Null | Target::Promise(_) => return Ok(Value::Nil),
             };
             let id = session

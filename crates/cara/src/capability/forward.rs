@@ -133,6 +133,8 @@ async fn forward(
     args: Vec<Captured>,
     back: &PeerCtx,
 ) -> Result<Value, pseud::Error> {
+    // A pool forwards each call to its next replica.
+    let target = &*target.resolved();
     let (remote, request_name, object) = match target {
         Target::Imported(import) => {
             if !import.is_alive() {
@@ -155,7 +157,8 @@ async fn forward(
             };
             (remote.clone(), m.wire_name.to_string(), None)
         }
-        Target::Null | Target::Local(_) | Target::Promise(_) => {
+        // (`Pool` was resolved above.)
+        Target::Null | Target::Local(_) | Target::Promise(_) | Target::Pool(_) => {
             return Err(pseud::Error::Unreachable {
                 peer: "a forwarded capability".into(),
             });

@@ -63,11 +63,24 @@ pub(crate) enum Target {
     Local(Arc<dyn Dispatch>),
     /// The object a call will return (pipelining).
     Promise(Arc<Promise>),
+    /// Replicas' registered interfaces: each call goes to the next one up.
+    Pool(Arc<pseud::Pool>),
 }
 
 impl Target {
+    /// What a call on this target goes to now: for a pool, the registered
+    /// interface of its next replica (so that what the call returns is bound
+    /// to that replica's connection); any other target is itself.
+    pub(crate) fn resolved(&self) -> std::borrow::Cow<'_, Target> {
+        match self {
+            Target::Pool(pool) => std::borrow::Cow::Owned(Target::Named(pool.pick().clone())),
+            other => std::borrow::Cow::Borrowed(other),
+        }
+    }
+
     pub(crate) fn same(&self, other: &Target) -> bool {
         match (self, other) {
+            (Target::Pool(a), Target::Pool(b)) => Arc::ptr_eq(a, b),
             (Target::Null, Target::Null) => true,
             (Target::Imported(a), Target::Imported(b)) => Arc::ptr_eq(a, b),
             (Target::Local(a), Target::Local(b)) => Arc::ptr_eq(a, b),
@@ -86,6 +99,7 @@ impl std::fmt::Debug for Target {
         match self {
             Target::Null => write!(f, "Null"),
             Target::Named(r) => write!(f, "Named({r:?})"),
+            Target::Pool(p) => write!(f, "Pool({p:?})"),
             Target::Imported(i) => write!(f, "Imported(#{:x} from {:?})", i.id, i.remote),
             Target::Local(o) => write!(f, "Local({})", o.info().name),
             Target::Promise(p) => match p.current() {

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod broker;
 pub mod call;
 pub mod compile;
 pub mod describe;

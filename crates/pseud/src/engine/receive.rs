@@ -289,6 +289,11 @@ fn start_call(
     work: Work<'_>,
 ) -> Started {
     let Some(function) = shared.lookup(&work.name, &user_id) else {
+        if let Some(upstream) = &shared.proxy_to {
+            tracing::debug!(name = %work.name, "not served here: proxied");
+            let call = crate::proxy::forward(upstream.clone(), work.name.into_owned(), work.args);
+            return Started::Pending(call.boxed());
+        }
         tracing::debug!(name = %work.name, "no such function");
         return Started::Ready(Err(Fault::new(SERVICE_NOT_FOUND, work.name.into_owned())));
     };

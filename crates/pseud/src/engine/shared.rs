@@ -174,6 +174,8 @@ pub(crate) struct Shared {
     /// `Remote::endpoint_state`); cleared when the socket task ends, which also
     /// breaks any cycle back to this `Shared`.
     pub layers: Mutex<HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
+    /// Where calls to names nobody registered go (`ServerBuilder::proxy_to`).
+    pub proxy_to: Option<Arc<crate::Client>>,
 }
 
 /// See [`Shared::gone_hooks`].

@@ -103,12 +103,21 @@ impl Router {
     /// (Unbounded: each connection has at most `CREDIT` message batches, a
     /// connect and a disconnect in it.)
     pub(crate) fn new(config: RouterConfig) -> (Router, mpsc::UnboundedReceiver<Incoming>) {
+        Router::with_room(config, Arc::new(Notify::new()))
+    }
+
+    /// A socket that signals `room` when a full link has room again: for a task
+    /// that writes through several sockets' links and waits on one signal.
+    pub(crate) fn with_room(
+        config: RouterConfig,
+        room: Arc<Notify>,
+    ) -> (Router, mpsc::UnboundedReceiver<Incoming>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let router = Router {
             config: Arc::new(config),
             tx,
             shutdown: watch::channel(false).0,
-            room: Arc::new(Notify::new()),
+            room,
             runtime: tokio::runtime::Handle::current(),
         };
         (router, rx)

@@ -64,6 +64,10 @@ pub struct Args {
     /// Call timeout in seconds.
     #[arg(long, default_value_t = 5.0)]
     pub timeout: f64,
+    /// Seconds to wait for the endpoint to accept the connection (a server just
+    /// started may not listen yet) before failing as refused.
+    #[arg(long, default_value_t = 1.0)]
+    pub connect_grace: f64,
     /// Print the reply as it came over the wire (the `pseud::json` form: ordinals, no names).
     #[arg(long)]
     pub raw: bool,
@@ -298,9 +302,16 @@ fn client_builder(args: &Args) -> Result<pseud::ClientBuilder, UsageError> {
             args.timeout
         )));
     }
+    if !(args.connect_grace.is_finite() && (0.0..=86_400.0).contains(&args.connect_grace)) {
+        return Err(UsageError::Options(format!(
+            "--connect-grace must be a number of seconds from 0 to 86400, got {}",
+            args.connect_grace
+        )));
+    }
     Ok(cara::Client::builder()
         .server_name(&args.name)
         .security(security)
+        .connect_grace(Duration::from_secs_f64(args.connect_grace))
         .timeout(Duration::from_secs_f64(args.timeout)))
 }
 

@@ -1,0 +1,133 @@
+//! `cara broker`: one address for clients in front of replicas of a server
+//! (`pseud::Broker`, docs/scaling.md). Runs until SIGTERM or SIGINT and never
+//! reads standard input.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cara::pseud::{Broker, ServerSecurity, certificate};
+
+/// The environment variable holding the password the broker logs in to
+/// replicas with (not an argument: command lines are visible to every user).
+pub const SECRET_VAR: &str = "CARA_REPLICA_SECRET";
+
+/// How clients authenticate to the broker.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum Security {
+    /// No authentication: every client has the empty user id.
+    Noop,
+    /// PLAIN; the username is the user id, any password is accepted.
+    TrustedPeer,
+    /// CURVE with `--key`; the clients in `--allow` (a directory of NAME.key files)
+    /// have user id NAME; without `--allow` any key is admitted, its Z85 text the user id.
+    Curve,
+}
+
+/// Arguments of `cara broker`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Endpoint to listen on for clients (repeat for more).
+    #[arg(long, required = true)]
+    pub bind: Vec<String>,
+    /// A replica's endpoint (repeat for more).
+    #[arg(long, required = true)]
+    pub replica: Vec<String>,
+    /// The name clients address (their server name).
+    #[arg(long, default_value = "server")]
+    pub name: String,
+    /// How clients authenticate.
+    #[arg(long, value_enum, default_value = "noop")]
+    pub security: Security,
+    /// The broker's CURVE key file (NAME.key_secret), for `--security curve`.
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// A directory of the clients' NAME.key files, for `--security curve`.
+    #[arg(long)]
+    pub allow: Option<PathBuf>,
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> ExitCode {
+    let security = match security(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("cara broker: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cara broker: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let mut builder = Broker::builder(&args.name).security(security);
+        for b in &args.bind {
+            builder = builder.bind(b);
+        }
+        for r in &args.replica {
+            builder = builder.replica(r);
+        }
+        match std::env::var(SECRET_VAR) {
+            Ok(secret) => builder = builder.replica_secret(secret),
+            Err(_) => eprintln!(
+                "cara broker: {SECRET_VAR} is not set: replicas see every client with the empty user id"
+            ),
+        }
+        let broker = match builder.start() {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("cara broker: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        println!(
+            "broker {} listening on {}; replicas {}",
+            args.name,
+            broker.endpoints().join(" "),
+            args.replica.join(" ")
+        );
+        match signalled().await {
+            Ok(signal) => eprintln!("cara broker: {signal}; stopping"),
+            Err(e) => eprintln!("cara broker: cannot wait for signals ({e}); stopping"),
+        }
+        broker.stop().await;
+        ExitCode::SUCCESS
+    })
+}
+
+fn security(args: &Args) -> Result<ServerSecurity, String> {
+    match args.security {
+        Security::Noop => Ok(ServerSecurity::Noop),
+        Security::TrustedPeer => Ok(ServerSecurity::TrustedPeer),
+        Security::Curve => {
+            let path = args
+                .key
+                .as_ref()
+                .ok_or("--security curve needs --key NAME.key_secret")?;
+            let keys = certificate::load(path)
+                .and_then(|c| c.key_pair(path))
+                .map_err(|e| e.to_string())?;
+            match &args.allow {
+                None => Ok(ServerSecurity::curve(keys)),
+                Some(dir) => {
+                    let allowed = certificate::allowed_clients(dir).map_err(|e| e.to_string())?;
+                    Ok(ServerSecurity::curve_allowing(keys, allowed))
+                }
+            }
+        }
+    }
+}
+
+/// Waits for SIGTERM or SIGINT.
+async fn signalled() -> std::io::Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
+}

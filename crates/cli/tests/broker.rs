@@ -1,0 +1,102 @@
+//! `cara broker`: starts, brokers a call to a replica with the caller's user id,
+//! refuses bad arguments, and stops on SIGTERM with stdin closed.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_broker_pairs_a_client_with_a_replica_and_stops_on_sigterm() {
+    let replica = cara::Server::builder("server")
+        .bind("tcp://127.0.0.1:0")
+        .security(cara::ServerSecurity::plain(|_, p| p == b"cli secret"))
+        .start()
+        .unwrap();
+    replica
+        .register("whoami", |ctx: cara::Context| {
+            String::from_utf8_lossy(ctx.user_id()).into_owned()
+        })
+        .unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let endpoint = format!("tcp://127.0.0.1:{port}");
+    let mut broker = Command::new(env!("CARGO_BIN_EXE_cara"))
+        .args([
+            "broker",
+            "--bind",
+            &endpoint,
+            "--security",
+            "trusted-peer",
+            "--replica",
+            &replica.endpoints()[0],
+        ])
+        .env("CARA_REPLICA_SECRET", "cli secret")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(broker.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(
+        line.trim(),
+        format!(
+            "broker server listening on {endpoint}; replicas {}",
+            replica.endpoints()[0]
+        )
+    );
+    let client = cara::Client::builder()
+        .security(cara::ClientSecurity::plain("alice", "x"))
+        .connect(&endpoint)
+        .unwrap();
+    assert_eq!(client.call::<String>("whoami", ()).await.unwrap(), "alice");
+    client.stop().await;
+    let term = Command::new("kill")
+        .args(["-TERM", &broker.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let sent = Instant::now();
+    loop {
+        if let Some(status) = broker.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(2),
+            "the broker did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[test]
+fn bad_broker_arguments_are_usage_errors() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cara"))
+        .args(["broker", "--bind", "tcp://127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--replica"));
+    let out = Command::new(env!("CARGO_BIN_EXE_cara"))
+        .args([
+            "broker",
+            "--bind",
+            "tcp://127.0.0.1:0",
+            "--replica",
+            "tcp://127.0.0.1:1",
+            "--security",
+            "curve",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
