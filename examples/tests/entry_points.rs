@@ -4,7 +4,8 @@
 mod via_macro_source {
     cara::__schema_source!(
         "../schemas/calculator.capnp",
-        "../schemas/back_and_forth.capnp"
+        "../schemas/back_and_forth.capnp",
+        "../schemas/tier.capnp"
     );
 }
 
