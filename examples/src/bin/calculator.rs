@@ -379,6 +379,7 @@ async fn serve(endpoint: &str, name: &str, security: ServerSecurity) -> Result<(
     // Served before the server starts, so that a client connecting at once finds it.
     let registry = cara::pseud::Registry::new();
     cara::serve(&registry, CalculatorServer::new(Calc::default()))?;
+    let signals = shutdown::Signals::install()?;
     let server = cara::Server::builder(name)
         .security(security)
         .stop_grace(shutdown::STOP_GRACE)
@@ -391,7 +392,7 @@ async fn serve(endpoint: &str, name: &str, security: ServerSecurity) -> Result<(
     );
     use std::io::Write;
     std::io::stdout().flush()?;
-    let signal = shutdown::signalled().await?;
+    let signal = signals.wait().await;
     tracing::info!(%signal, "stopping");
     server.stop().await;
     Ok(())

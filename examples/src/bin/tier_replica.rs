@@ -118,6 +118,13 @@ async fn main() -> ExitCode {
         Ok(secret) => cara::ServerSecurity::plain(move |_, password| password == secret.as_bytes()),
         Err(_) => cara::ServerSecurity::Noop,
     };
+    let signals = match shutdown::Signals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("tier-replica: cannot set up the signal handlers: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let server = match cara::Server::builder("server")
         .bind(&cli.endpoint)
         .security(security)
@@ -143,10 +150,8 @@ async fn main() -> ExitCode {
         cli.name,
         server.endpoints()[0]
     );
-    match shutdown::signalled().await {
-        Ok(signal) => eprintln!("tier-replica: {signal}; stopping"),
-        Err(e) => eprintln!("tier-replica: cannot wait for signals ({e}); stopping"),
-    }
+    let signal = signals.wait().await;
+    eprintln!("tier-replica: {signal}; stopping");
     server.stop().await;
     ExitCode::SUCCESS
 }

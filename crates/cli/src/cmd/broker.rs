@@ -76,6 +76,14 @@ pub fn run(args: Args) -> ExitCode {
                 "cara broker: {SECRET_VAR} is not set: replicas see every client with the empty user id"
             ),
         }
+        // Before it says it listens: a signal sent from then on stops it cleanly.
+        let (mut term, mut int) = match signals() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("cara broker: cannot set up the signal handlers: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         let broker = match builder.start() {
             Ok(b) => b,
             Err(e) => {
@@ -89,10 +97,11 @@ pub fn run(args: Args) -> ExitCode {
             broker.endpoints().join(" "),
             args.replica.join(" ")
         );
-        match signalled().await {
-            Ok(signal) => eprintln!("cara broker: {signal}; stopping"),
-            Err(e) => eprintln!("cara broker: cannot wait for signals ({e}); stopping"),
-        }
+        let signal = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        eprintln!("cara broker: {signal}; stopping");
         broker.stop().await;
         ExitCode::SUCCESS
     })
@@ -121,13 +130,11 @@ fn security(args: &Args) -> Result<ServerSecurity, String> {
     }
 }
 
-/// Waits for SIGTERM or SIGINT.
-async fn signalled() -> std::io::Result<&'static str> {
+/// The SIGTERM and SIGINT streams, caught from now on.
+fn signals() -> std::io::Result<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    Ok(tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    })
+    Ok((
+        signal(SignalKind::terminate())?,
+        signal(SignalKind::interrupt())?,
+    ))
 }

@@ -58,6 +58,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     // README starts the server in the background and calls right away) finds them.
     let registry = Registry::new();
     register_demo_functions(&registry)?;
+    let signals = crate::shutdown::Signals::install()?;
     let server = Server::builder(&args.name)
         .stop_grace(crate::shutdown::STOP_GRACE)
         .security(security)
@@ -69,7 +70,7 @@ pub async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
         tokio::spawn(call_client_on_connect(server.send_to(&user), events, user));
     }
     emit(&json!({"event": "ready", "endpoint": server.endpoints()[0]}));
-    let signal = crate::shutdown::signalled().await?;
+    let signal = signals.wait().await;
     tracing::info!(%signal, "stopping");
     server.stop().await;
     Ok(())
