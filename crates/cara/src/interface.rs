@@ -111,12 +111,7 @@ impl Stub {
     /// on the next replica whose connection is up ([`pseud::Pool`]). An object a
     /// call returns stays bound to the replica that made it: calls on it go there.
     pub fn pool(pool: Arc<pseud::Pool>, info: &'static InterfaceInfo) -> Self {
-        Stub {
-            target: Target::Pool(pool),
-            info,
-            timeout: None,
-            connection: None,
-        }
+        Stub::from_target(Target::Pool(pool), info)
     }
 
     /// A null capability of this interface: calls fail.

@@ -123,7 +123,14 @@ async fn tier() -> (
         cara::serve(client.registry(), CallbackServer::new(Doubler)).unwrap();
         clients.push(client);
     }
-    (servers, gates, Arc::new(cara::Pool::new(clients).unwrap()))
+    let pool = Arc::new(cara::Pool::new(clients).unwrap());
+    // Each server saw its client log in; the clients may learn that their
+    // connection is up a moment later, and a pool skips those that have not.
+    eventually("every client of the pool is connected", || {
+        pool.connected() == 3
+    })
+    .await;
+    (servers, gates, pool)
 }
 
 #[tokio::test]

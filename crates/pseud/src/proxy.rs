@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::client::Client;
 use crate::error::{Error, Fault, SERVICE_UNAVAILABLE};
-use crate::value::{Args, Value, write_value};
+use crate::value::{Args, write_value};
 
 /// Calls `name` on the upstream server; its result, or its error as it gave it.
 pub(crate) async fn forward(
@@ -20,11 +20,7 @@ pub(crate) async fn forward(
     name: String,
     args: Args,
 ) -> Result<Vec<u8>, Fault> {
-    let mut request = upstream.request(&name).args(args.args);
-    for (key, value) in &args.kwargs {
-        request = request.kwarg_value(key, value);
-    }
-    match request.send::<Value>().await {
+    match upstream.call_dynamic(&name, args).await {
         Ok(value) => {
             let mut body = Vec::new();
             write_value(&mut body, &value);

@@ -118,7 +118,8 @@ impl Drop for Pair {
 }
 
 pub(super) struct Switch {
-    front: Router,
+    /// Owned, never read: its listeners and client connections live as long as it.
+    _front: Router,
     front_rx: mpsc::UnboundedReceiver<Incoming>,
     room: Arc<Notify>,
     back_config: RouterConfig,
@@ -139,7 +140,7 @@ impl Switch {
     pub(super) fn new(setup: Setup) -> Switch {
         let (back_tx, back_rx) = mpsc::unbounded_channel();
         Switch {
-            front: setup.front,
+            _front: setup.front,
             front_rx: setup.front_rx,
             room: setup.room,
             back_config: setup.back_config,
@@ -175,9 +176,9 @@ impl Switch {
                 _ = stop.changed() => break,
             }
         }
-        // Dropping the pairs and the front router closes every connection.
+        // Dropping the pairs (here) and the front router (with `self`) closes
+        // every connection.
         self.pairs.clear();
-        let _ = &self.front;
     }
 
     fn on_client(&mut self, item: Incoming) {
