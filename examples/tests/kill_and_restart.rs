@@ -36,12 +36,23 @@ async fn a_server_killed_mid_call_fails_the_call_fast_and_a_restart_is_picked_up
     let sum: i64 = client.call("add", (2, 5)).await.unwrap();
     assert_eq!(sum, 7);
     let remote = client.server().clone();
-    let in_flight = tokio::spawn(async move { remote.call::<f64>("sleep", (10.0,)).await });
-    // The call is written before kill -9 lands, or fails as unsent: either way
-    // it fails now, not after its 20 s timeout.
+    let mut in_flight = Box::pin(async move { remote.call::<f64>("sleep", (10.0,)).await });
+    // One poll queues the call. Calls leave a connection in the order they are
+    // queued, so once a later call is answered the server has read this one:
+    // kill -9 lands mid-call, not before the call was sent (which would fail it
+    // as ConnectionRefused while the client redials).
+    tokio::select! {
+        biased;
+        early = &mut in_flight => panic!("sleep(10) answered at once: {early:?}"),
+        () = std::future::ready(()) => {}
+    }
+    let sum: i64 = client.call("add", (3, 4)).await.unwrap();
+    assert_eq!(sum, 7);
+    assert_eq!(client.server().calls_in_flight(), 1, "sleep is in flight");
+    // The call fails now, not after its 20 s timeout.
     let sent = Instant::now();
     kill_9(&mut server);
-    let result = in_flight.await.unwrap();
+    let result = in_flight.await;
     assert!(
         matches!(result, Err(pseud::Error::Disconnected { .. })),
         "{result:?}"
