@@ -135,6 +135,35 @@ fn the_seed_example_runs_against_our_calculator_plain_and_noop() {
     assert_eq!(results(&lines), seed_answers(), "{lines:?}");
 }
 
+/// The broker passes pseud messages unchanged, the original's included: the seed
+/// example runs through `pseud::Broker` in front of two calculator replicas, its
+/// `evaluate` callback crossing back through the broker. Two clients in turn land
+/// on different replicas, so each sees a fresh calculator's stats.
+#[test]
+fn the_seed_example_runs_through_the_broker() {
+    let replicas = [
+        rust_server(&["--security", "trusted_peer"]),
+        rust_server(&["--security", "trusted_peer"]),
+    ];
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let broker = runtime
+        .block_on(async {
+            let mut builder = pseud::Broker::builder("server")
+                .bind("tcp://127.0.0.1:0")
+                .security(pseud::ServerSecurity::TrustedPeer)
+                .replica_secret("between broker and replicas");
+            for (_, endpoint) in &replicas {
+                builder = builder.replica(endpoint);
+            }
+            builder.start()
+        })
+        .expect("broker starts");
+    for _ in 0..2 {
+        let lines = original_client(&broker.endpoints()[0], &[]);
+        assert_eq!(results(&lines), seed_answers(), "{lines:?}");
+    }
+}
+
 /// The lines `calculator call` prints for its `n`-th run (from 1) against one
 /// original server: the server's stats accumulate across connections.
 fn call_lines(n: usize) -> String {

@@ -2,7 +2,7 @@
 //!
 //! The pattern is a connection balancer (what a TCP load balancer does, spoken in
 //! ZMTP): each client connection the broker accepts is paired with a connection
-//! of its own to one replica, picked as the live replica with the fewest clients,
+//! of its own to one replica, picked as the live replica with the fewest clients (ties taking turns),
 //! and pseud messages pass between the two unchanged. A replica therefore sees
 //! each client as a connection of its own, which is what keeps every per-peer
 //! feature of pseud and cara working through the tier without a change to the
@@ -48,6 +48,8 @@ pub struct BrokerBuilder {
     replicas: Vec<String>,
     security: ServerSecurity,
     secret: Option<String>,
+    down_for: Duration,
+    wait_for_replica: Duration,
     opts: Options,
 }
 
@@ -84,6 +86,23 @@ impl BrokerBuilder {
     pub fn heartbeat(mut self, interval: Duration, timeout: Duration) -> Self {
         self.opts.heartbeat_interval = interval;
         self.opts.heartbeat_timeout = timeout;
+        self
+    }
+
+    /// How long a replica whose connection failed (or refused the broker) is
+    /// left out of new pairings: 1 s unless set. Clients already paired with
+    /// it are not moved back when it returns; new and reconnecting ones are.
+    pub fn replica_down_for(mut self, down_for: Duration) -> Self {
+        self.down_for = down_for;
+        self
+    }
+
+    /// How long a client's calls wait while no replica is up before they are
+    /// answered `ServiceUnavailableError` (1 s unless set): long enough for
+    /// replicas started with the broker to bind, short enough that a call
+    /// does not wait out its own timeout.
+    pub fn wait_for_replica(mut self, wait: Duration) -> Self {
+        self.wait_for_replica = wait;
         self
     }
 
@@ -134,16 +153,10 @@ impl BrokerBuilder {
             })?;
             endpoints.push(bound.to_string());
         }
-        let status = Arc::new(Mutex::new(
-            self.replicas
-                .iter()
-                .map(|endpoint| ReplicaStatus {
-                    endpoint: endpoint.clone(),
-                    clients: 0,
-                    up: true,
-                })
-                .collect::<Vec<_>>(),
-        ));
+        let status = Arc::new(Mutex::new(vec![
+            switch::Shown::default();
+            self.replicas.len()
+        ]));
         let (stop_tx, stop_rx) = watch::channel(false);
         let switch = switch::Switch::new(switch::Setup {
             front,
@@ -153,12 +166,15 @@ impl BrokerBuilder {
             secret: self.secret,
             replicas,
             status: status.clone(),
+            down_for: self.down_for,
+            wait_for_replica: self.wait_for_replica,
         });
         let task = tokio::spawn(switch.run(stop_rx));
         tracing::info!(name = %self.name, ?endpoints, replicas = ?self.replicas, security = ?self.security, "broker started");
         Ok(Broker {
             name: self.name,
             endpoints,
+            replicas: self.replicas,
             status,
             stop: stop_tx,
             task: Mutex::new(Some(task)),
@@ -194,7 +210,8 @@ pub struct ReplicaStatus {
 pub struct Broker {
     name: String,
     endpoints: Vec<String>,
-    status: Arc<Mutex<Vec<ReplicaStatus>>>,
+    replicas: Vec<String>,
+    status: Arc<Mutex<Vec<switch::Shown>>>,
     stop: watch::Sender<bool>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -209,6 +226,8 @@ impl Broker {
             replicas: Vec::new(),
             security: ServerSecurity::Noop,
             secret: None,
+            down_for: switch::DOWN_FOR,
+            wait_for_replica: switch::WAIT_FOR_REPLICA,
             opts: Options::default(),
         }
     }
@@ -225,10 +244,17 @@ impl Broker {
 
     /// Each replica, in the order given, with its clients and whether it is up.
     pub fn replicas(&self) -> Vec<ReplicaStatus> {
-        self.status
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        let now = tokio::time::Instant::now();
+        let shown = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        self.replicas
+            .iter()
+            .zip(shown.iter())
+            .map(|(endpoint, s)| ReplicaStatus {
+                endpoint: endpoint.clone(),
+                clients: s.clients,
+                up: s.down_until.is_none_or(|t| t <= now),
+            })
+            .collect()
     }
 
     /// Stops: every connection on both sides closes.

@@ -85,6 +85,24 @@ async fn clients_spread_over_replicas_and_keep_their_identity() {
     );
 }
 
+/// Ties go round: clients that come one after another take turns over the
+/// replicas rather than all landing on the first. Each client is gone before
+/// the next connects, but the broker may not have seen it go yet: with three
+/// replicas the answer is the same either way.
+#[tokio::test]
+async fn clients_one_after_another_take_turns() {
+    let (a, b, c) = (replica("a"), replica("b"), replica("c"));
+    let broker = broker(&[&a, &b, &c]);
+    let mut served = Vec::new();
+    for i in 0..3 {
+        let client = user(&broker, &format!("user{i}"));
+        let (replica, _): (String, String) = client.call("whoami", ()).await.unwrap();
+        served.push(replica);
+        client.stop().await;
+    }
+    assert_eq!(served, ["a", "b", "c"]);
+}
+
 #[tokio::test]
 async fn replicas_call_clients_back_through_the_broker() {
     let (a, b) = (replica("a"), replica("b"));
@@ -141,14 +159,16 @@ async fn a_client_of_a_stopped_replica_fails_over_to_a_live_one() {
     assert_eq!(status[live_index].clients, 1);
 }
 
+/// A port nothing listens on (bound, then closed).
+fn dead_endpoint() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("tcp://{}", l.local_addr().unwrap())
+}
+
 #[tokio::test]
 async fn a_replica_unreachable_from_the_start_is_passed_over() {
     let a = replica("a");
-    // A port nothing listens on (bound, then closed).
-    let dead = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("tcp://{}", l.local_addr().unwrap())
-    };
+    let dead = dead_endpoint();
     let broker = Broker::builder("server")
         .bind("tcp://127.0.0.1:0")
         .security(ServerSecurity::TrustedPeer)
@@ -163,6 +183,67 @@ async fn a_replica_unreachable_from_the_start_is_passed_over() {
         assert_eq!((on.as_str(), who.as_str()), ("a", name));
     }
     assert!(!broker.replicas()[0].up, "{:?}", broker.replicas());
+}
+
+/// `replica_down_for`: a replica that failed stays out of new pairings for
+/// that long (here 2 s, not the default 1 s), then is back by itself.
+#[tokio::test]
+async fn how_long_a_failed_replica_stays_out_is_an_option() {
+    let a = replica("a");
+    let broker = Broker::builder("server")
+        .bind("tcp://127.0.0.1:0")
+        .security(ServerSecurity::TrustedPeer)
+        .replica_secret(SECRET)
+        .replica(dead_endpoint())
+        .replica(&a.endpoints()[0])
+        .replica_down_for(Duration::from_secs(2))
+        .start()
+        .unwrap();
+    // Paired with the dead replica first (a tie goes to the first), then moved.
+    let alice = user(&broker, "alice");
+    let (on, _): (String, String) = alice.call("whoami", ()).await.unwrap();
+    assert_eq!(on, "a");
+    // The time left out is what is tested: it has to pass.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(!broker.replicas()[0].up, "{:?}", broker.replicas());
+    tokio::time::timeout(Duration::from_secs(3), async {
+        while !broker.replicas()[0].up {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("back in the running after its 2 s");
+}
+
+/// `wait_for_replica`: with no replica up, calls are answered
+/// `ServiceUnavailableError` after that long (here at once, not after 1 s).
+#[tokio::test]
+async fn how_long_calls_wait_for_a_replica_is_an_option() {
+    let broker = Broker::builder("server")
+        .bind("tcp://127.0.0.1:0")
+        .security(ServerSecurity::TrustedPeer)
+        .replica_secret(SECRET)
+        .replica(dead_endpoint())
+        .wait_for_replica(Duration::ZERO)
+        .start()
+        .unwrap();
+    let alice = user(&broker, "alice");
+    let started = Instant::now();
+    let err = alice
+        .request("whoami")
+        .timeout(Duration::from_secs(5))
+        .send::<(String, String)>()
+        .await
+        .unwrap_err();
+    match err {
+        Error::Remote(e) => assert_eq!(e.class, pseud::SERVICE_UNAVAILABLE, "{e:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

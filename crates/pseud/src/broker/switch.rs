@@ -11,7 +11,6 @@ use bytes::Bytes;
 use tokio::sync::{Notify, OwnedSemaphorePermit, mpsc, watch};
 use tokio::time::Instant;
 
-use super::ReplicaStatus;
 use crate::engine::error_body;
 use crate::error::{Fault, SERVICE_UNAVAILABLE};
 use crate::protocol::{MessageType, VERSION, hex};
@@ -19,12 +18,14 @@ use crate::zmtp::connection::Sent;
 use crate::zmtp::router::{Mechanism, Router};
 use crate::zmtp::{ClientMechanism, Endpoint, Incoming, Link, RouterConfig};
 
-/// How long a replica whose connection failed is left out of new pairings.
-const DOWN_FOR: Duration = Duration::from_secs(1);
+/// How long a replica whose connection failed is left out of new pairings,
+/// unless [`super::BrokerBuilder::replica_down_for`] says otherwise.
+pub(super) const DOWN_FOR: Duration = Duration::from_secs(1);
 /// How long a client's calls wait for a replica while none is up, before they
 /// are answered `ServiceUnavailableError`: long enough for replicas started at
-/// the same moment as the broker to bind.
-const WAIT_FOR_REPLICA: Duration = Duration::from_secs(1);
+/// the same moment as the broker to bind. [`super::BrokerBuilder::wait_for_replica`]
+/// changes it.
+pub(super) const WAIT_FOR_REPLICA: Duration = Duration::from_secs(1);
 
 /// What [`Switch::new`] is given.
 pub(super) struct Setup {
@@ -36,7 +37,19 @@ pub(super) struct Setup {
     pub back_config: RouterConfig,
     pub secret: Option<String>,
     pub replicas: Vec<Endpoint>,
-    pub status: Arc<Mutex<Vec<ReplicaStatus>>>,
+    pub status: Arc<Mutex<Vec<Shown>>>,
+    /// See [`DOWN_FOR`].
+    pub down_for: Duration,
+    /// See [`WAIT_FOR_REPLICA`].
+    pub wait_for_replica: Duration,
+}
+
+/// What [`super::Broker::replicas`] shows of one replica; whether it is up is
+/// worked out when asked, as the time it is left out for runs by itself.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Shown {
+    pub clients: usize,
+    pub down_until: Option<Instant>,
 }
 
 struct Replica {
@@ -125,7 +138,7 @@ pub(super) struct Switch {
     back_config: RouterConfig,
     secret: Option<String>,
     replicas: Vec<Replica>,
-    status: Arc<Mutex<Vec<ReplicaStatus>>>,
+    status: Arc<Mutex<Vec<Shown>>>,
     back_tx: mpsc::UnboundedSender<(u64, Incoming)>,
     back_rx: mpsc::UnboundedReceiver<(u64, Incoming)>,
     pairs: HashMap<u64, Pair>,
@@ -134,6 +147,10 @@ pub(super) struct Switch {
     /// Pairs with messages a full link refused.
     stalled: HashSet<u64>,
     next_pair: u64,
+    down_for: Duration,
+    wait_for_replica: Duration,
+    /// The replica [`Switch::pick`] chose last (ties go to the one after it).
+    last_pick: usize,
 }
 
 impl Switch {
@@ -161,6 +178,10 @@ impl Switch {
             by_client: HashMap::new(),
             stalled: HashSet::new(),
             next_pair: 1,
+            down_for: setup.down_for,
+            wait_for_replica: setup.wait_for_replica,
+            // So that the first tie goes to replica 0.
+            last_pick: usize::MAX,
         }
     }
 
@@ -203,7 +224,7 @@ impl Switch {
                 {
                     if pair.replica_link.is_none()
                         && all_down
-                        && pair.waiting_since.elapsed() >= WAIT_FOR_REPLICA
+                        && pair.waiting_since.elapsed() >= self.wait_for_replica
                     {
                         refuse(&pair.client_link, messages);
                         return;
@@ -333,24 +354,31 @@ impl Switch {
     }
 
     /// The replica not left out with fewest clients (after `not`, if another is
-    /// up); when all are left out, the one back soonest.
-    fn pick(&self, not: Option<usize>) -> usize {
+    /// up); when all are left out, the one back soonest. Ties go to the next
+    /// replica after the last one picked, so clients that connect one after
+    /// another (or come back after a failure) take turns instead of piling
+    /// onto the first replica.
+    fn pick(&mut self, not: Option<usize>) -> usize {
         let now = Instant::now();
+        let n = self.replicas.len();
+        let first = self.last_pick.wrapping_add(1) % n;
+        let after_last = |i: usize| (i + n - first) % n;
         let up = |r: &Replica| r.down_until.is_none_or(|t| t <= now);
-        let candidates = || {
-            self.replicas
-                .iter()
-                .enumerate()
-                .filter(|(i, r)| up(r) && Some(*i) != not)
-        };
-        if let Some((i, _)) = candidates().min_by_key(|(_, r)| r.clients) {
-            return i;
-        }
-        self.replicas
+        let picked = self
+            .replicas
             .iter()
             .enumerate()
-            .min_by_key(|(_, r)| r.down_until)
-            .map_or(0, |(i, _)| i)
+            .filter(|(i, r)| up(r) && Some(*i) != not)
+            .min_by_key(|(i, r)| (r.clients, after_last(*i)))
+            .or_else(|| {
+                self.replicas
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(i, r)| (r.down_until, after_last(*i)))
+            })
+            .map_or(0, |(i, _)| i);
+        self.last_pick = picked;
+        picked
     }
 
     /// Pair `id`'s replica cannot be reached: before its handshake, the client
@@ -363,13 +391,12 @@ impl Switch {
         if pair.replica_link.is_some() {
             return;
         }
-        let from = pair.replica;
+        let (from, user_id) = (pair.replica, pair.user_id.clone());
         let to = self.pick(Some(from));
         let now = Instant::now();
         if to == from || self.replicas[to].down_until.is_some_and(|t| t > now) {
             return;
         }
-        let user_id = pair.user_id.clone();
         let (back, forward) = self.connect_replica(id, to, &user_id);
         self.replicas[from].clients -= 1;
         self.replicas[to].clients += 1;
@@ -382,7 +409,7 @@ impl Switch {
         self.publish();
     }
 
-    /// Whether every replica failed within [`DOWN_FOR`].
+    /// Whether every replica failed within its [`DOWN_FOR`].
     fn all_down(&self) -> bool {
         let now = Instant::now();
         self.replicas
@@ -398,7 +425,7 @@ impl Switch {
         }
         if let Some(pair) = self.pairs.get_mut(&id)
             && pair.replica_link.is_none()
-            && pair.waiting_since.elapsed() >= WAIT_FOR_REPLICA
+            && pair.waiting_since.elapsed() >= self.wait_for_replica
         {
             let held: Vec<Vec<Bytes>> = pair.to_replica.messages.drain(..).collect();
             pair.to_replica.credits.clear();
@@ -407,7 +434,7 @@ impl Switch {
     }
 
     fn mark_down(&mut self, replica: usize) {
-        self.replicas[replica].down_until = Some(Instant::now() + DOWN_FOR);
+        self.replicas[replica].down_until = Some(Instant::now() + self.down_for);
         self.publish();
     }
 
@@ -455,11 +482,12 @@ impl Switch {
 
     /// Makes the replicas' state visible to [`super::Broker::replicas`].
     fn publish(&self) {
-        let now = Instant::now();
         let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
         for (s, r) in status.iter_mut().zip(&self.replicas) {
-            s.clients = r.clients;
-            s.up = r.down_until.is_none_or(|t| t <= now);
+            *s = Shown {
+                clients: r.clients,
+                down_until: r.down_until,
+            };
         }
     }
 }
