@@ -99,4 +99,68 @@ fn bad_broker_arguments_are_usage_errors() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let out = Command::new(env!("CARGO_BIN_EXE_cara"))
+        .args([
+            "broker",
+            "--bind",
+            "tcp://127.0.0.1:0",
+            "--replica",
+            "tcp://127.0.0.1:1",
+            "--down-for=-1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--down-for must be a number of seconds"),
+        "{stderr}"
+    );
+}
+
+/// `--wait-for-replica 0`: with no replica up, a call is answered
+/// ServiceUnavailableError at once instead of after the default 1 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_for_replica_sets_how_long_calls_wait_with_no_replica_up() {
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("tcp://{}", l.local_addr().unwrap())
+    };
+    let mut broker = Command::new(env!("CARGO_BIN_EXE_cara"))
+        .args(["broker", "--bind", "tcp://127.0.0.1:0", "--replica", &dead])
+        .args(["--wait-for-replica", "0", "--down-for", "5"])
+        .env("CARA_REPLICA_SECRET", "cli secret")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(broker.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let endpoint = line
+        .split_whitespace()
+        .nth(4)
+        .and_then(|e| e.strip_suffix(';'))
+        .unwrap_or_else(|| panic!("no endpoint in {line:?}"))
+        .to_string();
+    let client = cara::Client::builder().connect(&endpoint).unwrap();
+    let started = Instant::now();
+    let err = client
+        .request("whoami")
+        .timeout(Duration::from_secs(5))
+        .send::<String>()
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    let _ = broker.kill();
+    let _ = broker.wait();
+    match err {
+        cara::pseud::Error::Remote(e) => {
+            assert_eq!(e.class, cara::pseud::SERVICE_UNAVAILABLE, "{e:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
 }

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use cara::pseud::{Broker, ServerSecurity, certificate};
 
@@ -44,12 +45,26 @@ pub struct Args {
     /// A directory of the clients' NAME.key files, for `--security curve`.
     #[arg(long)]
     pub allow: Option<PathBuf>,
+    /// Seconds a replica whose connection failed is left out of new pairings.
+    #[arg(long, default_value_t = 1.0, value_name = "SECS")]
+    pub down_for: f64,
+    /// Seconds a client's calls wait while no replica is up, before they are
+    /// answered ServiceUnavailableError.
+    #[arg(long, default_value_t = 1.0, value_name = "SECS")]
+    pub wait_for_replica: f64,
 }
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> ExitCode {
-    let security = match security(&args) {
-        Ok(s) => s,
+    let checked = security(&args).and_then(|security| {
+        Ok((
+            security,
+            seconds("--down-for", args.down_for)?,
+            seconds("--wait-for-replica", args.wait_for_replica)?,
+        ))
+    });
+    let (security, down_for, wait_for_replica) = match checked {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("cara broker: {e}");
             return ExitCode::from(2);
@@ -63,7 +78,10 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let mut builder = Broker::builder(&args.name).security(security);
+        let mut builder = Broker::builder(&args.name)
+            .security(security)
+            .replica_down_for(down_for)
+            .wait_for_replica(wait_for_replica);
         for b in &args.bind {
             builder = builder.bind(b);
         }
@@ -105,6 +123,17 @@ pub fn run(args: Args) -> ExitCode {
         broker.stop().await;
         ExitCode::SUCCESS
     })
+}
+
+/// `value` seconds as a duration, if from 0 to a day.
+fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
+    if value.is_finite() && (0.0..=86_400.0).contains(&value) {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(format!(
+            "{flag} must be a number of seconds from 0 to 86400, got {value}"
+        ))
+    }
 }
 
 fn security(args: &Args) -> Result<ServerSecurity, String> {
