@@ -2,11 +2,11 @@
 //!
 //! The pattern is a connection balancer (what a TCP load balancer does, spoken in
 //! ZMTP): each client connection the broker accepts is paired with a connection
-//! of its own to one replica, picked as the live replica with the fewest clients (ties taking turns),
-//! and pseud messages pass between the two unchanged. A replica therefore sees
-//! each client as a connection of its own, which is what keeps every per-peer
-//! feature of pseud and cara working through the tier without a change to the
-//! protocol: server→client calls by user id (`send_to`), the caller's identity,
+//! of its own to one replica, picked as the live replica with the fewest
+//! clients (ties taking turns), and pseud messages pass between the two
+//! unchanged. A replica therefore sees each client as a connection of its own,
+//! which is what keeps every per-peer feature of pseud and cara working through
+//! the tier without a change to the protocol: server→client calls by user id (`send_to`), the caller's identity,
 //! capabilities (an object a replica returns lives in that replica, and calls on
 //! it reach it: they travel on the same pair of connections), heartbeats.
 //!
@@ -154,7 +154,7 @@ impl BrokerBuilder {
             endpoints.push(bound.to_string());
         }
         let status = Arc::new(Mutex::new(vec![
-            switch::Shown::default();
+            switch::Standing::default();
             self.replicas.len()
         ]));
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -211,7 +211,7 @@ pub struct Broker {
     name: String,
     endpoints: Vec<String>,
     replicas: Vec<String>,
-    status: Arc<Mutex<Vec<switch::Shown>>>,
+    status: Arc<Mutex<Vec<switch::Standing>>>,
     stop: watch::Sender<bool>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
@@ -252,7 +252,7 @@ impl Broker {
             .map(|(endpoint, s)| ReplicaStatus {
                 endpoint: endpoint.clone(),
                 clients: s.clients,
-                up: s.down_until.is_none_or(|t| t <= now),
+                up: s.up_at(now),
             })
             .collect()
     }

@@ -5,7 +5,9 @@
 
 use std::time::{Duration, Instant};
 
-use pseud::{Broker, Client, ClientSecurity, Context, Error, Server, ServerSecurity};
+use pseud::{
+    Broker, BrokerBuilder, Client, ClientSecurity, Context, Error, Server, ServerSecurity,
+};
 
 const SECRET: &str = "tier secret";
 
@@ -34,11 +36,17 @@ fn replica(name: &'static str) -> Server {
     server
 }
 
-fn broker(replicas: &[&Server]) -> Broker {
-    let mut builder = Broker::builder("server")
+/// A broker on 127.0.0.1 (trusted-peer clients, [`SECRET`] for the replicas),
+/// its replicas still to add.
+fn builder() -> BrokerBuilder {
+    Broker::builder("server")
         .bind("tcp://127.0.0.1:0")
         .security(ServerSecurity::TrustedPeer)
-        .replica_secret(SECRET);
+        .replica_secret(SECRET)
+}
+
+fn broker(replicas: &[&Server]) -> Broker {
+    let mut builder = builder();
     for r in replicas {
         builder = builder.replica(&r.endpoints()[0]);
     }
@@ -169,10 +177,7 @@ fn dead_endpoint() -> String {
 async fn a_replica_unreachable_from_the_start_is_passed_over() {
     let a = replica("a");
     let dead = dead_endpoint();
-    let broker = Broker::builder("server")
-        .bind("tcp://127.0.0.1:0")
-        .security(ServerSecurity::TrustedPeer)
-        .replica_secret(SECRET)
+    let broker = builder()
         .replica(dead)
         .replica(&a.endpoints()[0])
         .start()
@@ -190,10 +195,7 @@ async fn a_replica_unreachable_from_the_start_is_passed_over() {
 #[tokio::test]
 async fn how_long_a_failed_replica_stays_out_is_an_option() {
     let a = replica("a");
-    let broker = Broker::builder("server")
-        .bind("tcp://127.0.0.1:0")
-        .security(ServerSecurity::TrustedPeer)
-        .replica_secret(SECRET)
+    let broker = builder()
         .replica(dead_endpoint())
         .replica(&a.endpoints()[0])
         .replica_down_for(Duration::from_secs(2))
@@ -219,10 +221,7 @@ async fn how_long_a_failed_replica_stays_out_is_an_option() {
 /// `ServiceUnavailableError` after that long (here at once, not after 1 s).
 #[tokio::test]
 async fn how_long_calls_wait_for_a_replica_is_an_option() {
-    let broker = Broker::builder("server")
-        .bind("tcp://127.0.0.1:0")
-        .security(ServerSecurity::TrustedPeer)
-        .replica_secret(SECRET)
+    let broker = builder()
         .replica(dead_endpoint())
         .wait_for_replica(Duration::ZERO)
         .start()
@@ -302,10 +301,7 @@ async fn calls_made_before_the_replicas_are_up_wait_for_them() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let broker = Broker::builder("server")
-        .bind("tcp://127.0.0.1:0")
-        .security(ServerSecurity::TrustedPeer)
-        .replica_secret(SECRET)
+    let broker = builder()
         .replica(format!("tcp://127.0.0.1:{port}"))
         .start()
         .unwrap();

@@ -4,9 +4,10 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use cara::pseud::{Broker, ServerSecurity, certificate};
+
+use super::seconds;
 
 /// The environment variable holding the password the broker logs in to
 /// replicas with (not an argument: command lines are visible to every user).
@@ -56,15 +57,15 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> ExitCode {
-    let checked = security(&args).and_then(|security| {
-        Ok((
-            security,
+    let checked = (|| {
+        Ok::<_, String>((
+            security(&args)?,
             seconds("--down-for", args.down_for)?,
             seconds("--wait-for-replica", args.wait_for_replica)?,
         ))
-    });
+    })();
     let (security, down_for, wait_for_replica) = match checked {
-        Ok(c) => c,
+        Ok(checked) => checked,
         Err(e) => {
             eprintln!("cara broker: {e}");
             return ExitCode::from(2);
@@ -123,17 +124,6 @@ pub fn run(args: Args) -> ExitCode {
         broker.stop().await;
         ExitCode::SUCCESS
     })
-}
-
-/// `value` seconds as a duration, if from 0 to a day.
-fn seconds(flag: &str, value: f64) -> Result<Duration, String> {
-    if value.is_finite() && (0.0..=86_400.0).contains(&value) {
-        Ok(Duration::from_secs_f64(value))
-    } else {
-        Err(format!(
-            "{flag} must be a number of seconds from 0 to 86400, got {value}"
-        ))
-    }
 }
 
 fn security(args: &Args) -> Result<ServerSecurity, String> {

@@ -37,25 +37,33 @@ pub(super) struct Setup {
     pub back_config: RouterConfig,
     pub secret: Option<String>,
     pub replicas: Vec<Endpoint>,
-    pub status: Arc<Mutex<Vec<Shown>>>,
+    pub status: Arc<Mutex<Vec<Standing>>>,
     /// See [`DOWN_FOR`].
     pub down_for: Duration,
     /// See [`WAIT_FOR_REPLICA`].
     pub wait_for_replica: Duration,
 }
 
-/// What [`super::Broker::replicas`] shows of one replica; whether it is up is
-/// worked out when asked, as the time it is left out for runs by itself.
+/// A replica's load and whether it is left out: what pairing goes by, and what
+/// [`super::Broker::replicas`] shows (it works out `up` when asked, as the time
+/// a replica is left out for runs out by itself).
 #[derive(Clone, Copy, Default)]
-pub(super) struct Shown {
+pub(super) struct Standing {
+    /// Client connections paired with it.
     pub clients: usize,
+    /// Left out of new pairings until then.
     pub down_until: Option<Instant>,
+}
+
+impl Standing {
+    pub fn up_at(&self, now: Instant) -> bool {
+        self.down_until.is_none_or(|t| t <= now)
+    }
 }
 
 struct Replica {
     endpoint: Endpoint,
-    clients: usize,
-    down_until: Option<Instant>,
+    standing: Standing,
 }
 
 /// Messages waiting to go out on one link, and the read credit of the
@@ -138,7 +146,7 @@ pub(super) struct Switch {
     back_config: RouterConfig,
     secret: Option<String>,
     replicas: Vec<Replica>,
-    status: Arc<Mutex<Vec<Shown>>>,
+    status: Arc<Mutex<Vec<Standing>>>,
     back_tx: mpsc::UnboundedSender<(u64, Incoming)>,
     back_rx: mpsc::UnboundedReceiver<(u64, Incoming)>,
     pairs: HashMap<u64, Pair>,
@@ -149,7 +157,7 @@ pub(super) struct Switch {
     next_pair: u64,
     down_for: Duration,
     wait_for_replica: Duration,
-    /// The replica [`Switch::pick`] chose last (ties go to the one after it).
+    /// The replica last paired with (ties in [`Switch::pick`] go to the one after it).
     last_pick: usize,
 }
 
@@ -167,8 +175,7 @@ impl Switch {
                 .into_iter()
                 .map(|endpoint| Replica {
                     endpoint,
-                    clients: 0,
-                    down_until: None,
+                    standing: Standing::default(),
                 })
                 .collect(),
             status: setup.status,
@@ -260,7 +267,7 @@ impl Switch {
             Incoming::Connected { link, .. } => {
                 tracing::debug!(replica = %self.replicas[replica].endpoint, user = %String::from_utf8_lossy(&pair.user_id), "client paired");
                 pair.replica_link = Some(link);
-                self.replicas[replica].down_until = None;
+                self.replicas[replica].standing.down_until = None;
                 self.publish();
                 self.pump(id);
             }
@@ -300,8 +307,9 @@ impl Switch {
         let id = self.next_pair;
         self.next_pair += 1;
         let replica = self.pick(None);
+        self.last_pick = replica;
         let (back, forward) = self.connect_replica(id, replica, &user_id);
-        self.replicas[replica].clients += 1;
+        self.replicas[replica].standing.clients += 1;
         if let Some(old) = self.by_client.insert(routing_id.clone(), id) {
             self.unpair(old);
         }
@@ -355,30 +363,20 @@ impl Switch {
 
     /// The replica not left out with fewest clients (after `not`, if another is
     /// up); when all are left out, the one back soonest. Ties go to the next
-    /// replica after the last one picked, so clients that connect one after
-    /// another (or come back after a failure) take turns instead of piling
-    /// onto the first replica.
-    fn pick(&mut self, not: Option<usize>) -> usize {
+    /// replica after the last one paired with (`last_pick`), so clients that
+    /// connect one after another (or come back after a failure) take turns
+    /// instead of piling onto the first replica.
+    fn pick(&self, not: Option<usize>) -> usize {
         let now = Instant::now();
         let n = self.replicas.len();
         let first = self.last_pick.wrapping_add(1) % n;
-        let after_last = |i: usize| (i + n - first) % n;
-        let up = |r: &Replica| r.down_until.is_none_or(|t| t <= now);
-        let picked = self
-            .replicas
-            .iter()
-            .enumerate()
-            .filter(|(i, r)| up(r) && Some(*i) != not)
-            .min_by_key(|(i, r)| (r.clients, after_last(*i)))
-            .or_else(|| {
-                self.replicas
-                    .iter()
-                    .enumerate()
-                    .min_by_key(|(i, r)| (r.down_until, after_last(*i)))
-            })
-            .map_or(0, |(i, _)| i);
-        self.last_pick = picked;
-        picked
+        let turn = |i: usize| (i + n - first) % n;
+        let standings = || self.replicas.iter().map(|r| r.standing).enumerate();
+        standings()
+            .filter(|(i, s)| s.up_at(now) && Some(*i) != not)
+            .min_by_key(|(i, s)| (s.clients, turn(*i)))
+            .or_else(|| standings().min_by_key(|(i, s)| (s.down_until, turn(*i))))
+            .map_or(0, |(i, _)| i)
     }
 
     /// Pair `id`'s replica cannot be reached: before its handshake, the client
@@ -391,15 +389,16 @@ impl Switch {
         if pair.replica_link.is_some() {
             return;
         }
-        let (from, user_id) = (pair.replica, pair.user_id.clone());
+        let from = pair.replica;
         let to = self.pick(Some(from));
-        let now = Instant::now();
-        if to == from || self.replicas[to].down_until.is_some_and(|t| t > now) {
+        if to == from || !self.replicas[to].standing.up_at(Instant::now()) {
             return;
         }
+        let user_id = pair.user_id.clone();
+        self.last_pick = to;
         let (back, forward) = self.connect_replica(id, to, &user_id);
-        self.replicas[from].clients -= 1;
-        self.replicas[to].clients += 1;
+        self.replicas[from].standing.clients -= 1;
+        self.replicas[to].standing.clients += 1;
         if let Some(pair) = self.pairs.get_mut(&id) {
             pair.replica = to;
             pair.back = back; // the old one closes
@@ -412,9 +411,7 @@ impl Switch {
     /// Whether every replica failed within its [`DOWN_FOR`].
     fn all_down(&self) -> bool {
         let now = Instant::now();
-        self.replicas
-            .iter()
-            .all(|r| r.down_until.is_some_and(|t| t > now))
+        self.replicas.iter().all(|r| !r.standing.up_at(now))
     }
 
     /// With no replica up for [`WAIT_FOR_REPLICA`], the calls pair `id` holds
@@ -434,7 +431,7 @@ impl Switch {
     }
 
     fn mark_down(&mut self, replica: usize) {
-        self.replicas[replica].down_until = Some(Instant::now() + self.down_for);
+        self.replicas[replica].standing.down_until = Some(Instant::now() + self.down_for);
         self.publish();
     }
 
@@ -452,7 +449,7 @@ impl Switch {
 
     fn unpair(&mut self, id: u64) {
         if let Some(pair) = self.pairs.remove(&id) {
-            self.replicas[pair.replica].clients -= 1;
+            self.replicas[pair.replica].standing.clients -= 1;
             self.stalled.remove(&id);
             self.publish();
         }
@@ -484,10 +481,7 @@ impl Switch {
     fn publish(&self) {
         let mut status = self.status.lock().unwrap_or_else(|p| p.into_inner());
         for (s, r) in status.iter_mut().zip(&self.replicas) {
-            *s = Shown {
-                clients: r.clients,
-                down_until: r.down_until,
-            };
+            *s = r.standing;
         }
     }
 }

@@ -302,16 +302,12 @@ fn client_builder(args: &Args) -> Result<pseud::ClientBuilder, UsageError> {
             args.timeout
         )));
     }
-    if !(args.connect_grace.is_finite() && (0.0..=86_400.0).contains(&args.connect_grace)) {
-        return Err(UsageError::Options(format!(
-            "--connect-grace must be a number of seconds from 0 to 86400, got {}",
-            args.connect_grace
-        )));
-    }
+    let grace =
+        super::seconds("--connect-grace", args.connect_grace).map_err(UsageError::Options)?;
     Ok(cara::Client::builder()
         .server_name(&args.name)
         .security(security)
-        .connect_grace(Duration::from_secs_f64(args.connect_grace))
+        .connect_grace(grace)
         .timeout(Duration::from_secs_f64(args.timeout)))
 }
 
